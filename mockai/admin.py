@@ -1,0 +1,83 @@
+"""The admin API under /_mockai/: lets a test in any language inspect, script and reset a server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from mockai import __version__, catalogue, errors
+from mockai.responses import JSON, json_bytes, send_body
+
+if TYPE_CHECKING:
+    from mockai.app import Exchange, MockApp
+
+AdminHandler = Callable[["MockApp", "Exchange"], Awaitable[None]]
+
+
+def _authorise(app: MockApp, ex: Exchange) -> None:
+    token = app.state.settings.admin_token
+    if token is not None and ex.headers.get("authorization", "") != f"Bearer {token}":
+        raise errors.OpenAIError(401, "mockai: the admin API needs 'Authorization: Bearer <admin token>' (set with --admin-token).")
+
+
+async def _reply(app: MockApp, ex: Exchange, body: Any, status: int = 200) -> None:
+    await send_body(ex.send, status, JSON, json_bytes(body), app.base_headers(ex, {}))
+
+
+async def _json_body(app: MockApp, ex: Exchange) -> Any:
+    raw = await app.read_body(ex)
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise errors.bad_json() from None
+
+
+async def health(app: MockApp, ex: Exchange) -> None:
+    state = app.state
+    await _reply(app, ex, {"status": "ok", "version": __version__, "as_of": state.as_of.isoformat(), "seed": state.seed})
+
+
+async def reset(app: MockApp, ex: Exchange) -> None:
+    _authorise(app, ex)
+    app.state.reset()
+    await _reply(app, ex, {"status": "reset"})
+
+
+async def requests(app: MockApp, ex: Exchange) -> None:
+    _authorise(app, ex)
+    await _reply(app, ex, {"object": "list", "data": [e.as_json() for e in app.state.journal.entries()]})
+
+
+async def clock(app: MockApp, ex: Exchange) -> None:
+    _authorise(app, ex)
+    if ex.method == "PUT":
+        body = await _json_body(app, ex)
+        value = body.get("as_of") if isinstance(body, dict) else None
+        try:
+            app.state.as_of = catalogue.parse_date(value) if value is not None else catalogue.today()
+        except errors.UsageError as exc:
+            raise errors.OpenAIError(400, str(exc), param="as_of") from None
+    await _reply(app, ex, {"as_of": app.state.as_of.isoformat()})
+
+
+async def limits(app: MockApp, ex: Exchange) -> None:
+    _authorise(app, ex)
+    body = await _json_body(app, ex)
+    if not isinstance(body, dict):
+        raise errors.OpenAIError(400, "mockai: send {\"rpm\": N, \"tpm\": N, \"model\": \"optional glob\"}.")
+    try:
+        app.state.limiter.set_limits(rpm=body.get("rpm"), tpm=body.get("tpm"), model=body.get("model"))
+    except errors.UsageError as exc:
+        raise errors.OpenAIError(400, str(exc)) from None
+    await _reply(app, ex, {"status": "ok"})
+
+
+ROUTES: dict[tuple[str, str], AdminHandler] = {
+    ("GET", "/_mockai/health"): health,
+    ("POST", "/_mockai/reset"): reset,
+    ("GET", "/_mockai/requests"): requests,
+    ("GET", "/_mockai/clock"): clock,
+    ("PUT", "/_mockai/clock"): clock,
+    ("PUT", "/_mockai/limits"): limits,
+}

@@ -1,0 +1,49 @@
+"""What was asked: one request to a model endpoint, seen the same way by every reply source.
+
+Scenario rules match against a `Call`, cassettes key on it, the generator hashes it. The app builds it
+once per request after validation, so nothing downstream re-parses the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ENDPOINTS = ("chat", "completions", "edits", "embeddings", "transcriptions", "translations", "speech")
+
+
+@dataclass(frozen=True)
+class Call:
+    endpoint: str
+    """One of ENDPOINTS."""
+    model: str
+    """The model id as the client sent it."""
+    body: Mapping[str, Any]
+    """The parsed JSON body (for multipart uploads: the form fields, the file as its name and size)."""
+    text: str = ""
+    """What `contains`/`regex` match: last user message, prompt, edit input, embedding input, transcript."""
+    api_key: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Request headers, lower-case names, secrets included: mask before storing."""
+
+
+def last_user_text(messages: Any) -> str:
+    """The text of the last user message (list-form content joined), or "" if there is none."""
+    if not isinstance(messages, list):
+        return ""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def content_text(content: Any) -> str:
+    """A message's content as plain text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text", "") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""

@@ -1,0 +1,1 @@
+"""One module per OpenAI endpoint family: its parameters, its checks, and how it renders a Reply."""

@@ -1,0 +1,489 @@
+"""POST /v1/chat/completions: checks, exact prompt tokens, choices, and the JSON and SSE bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockai import catalogue, errors, fakejson, generator, shaping, tokens
+from mockai.call import Call, last_user_text
+from mockai.context import Ctx
+from mockai.reply import Reply, ToolCall
+from mockai.validate import P, Param, check_params, check_value, invalid_enum, string_list
+
+ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+
+PARAMS: dict[str, Param] = {
+    "model": P("string", required=True),
+    "messages": P("array", required=True, min_items=1),
+    "audio": P("object"),
+    "frequency_penalty": P("number", min=-2, max=2),
+    "function_call": P("string", "object"),
+    "functions": P("array", min_items=1, max_items=128),
+    "logit_bias": P("object"),
+    "logprobs": P("boolean"),
+    "max_completion_tokens": P("integer", min=1),
+    "max_tokens": P("integer", min=1),
+    "metadata": P("object"),
+    "modalities": P("array"),
+    "moderation": P("any"),
+    "n": P("integer", min=1, max=128),
+    "parallel_tool_calls": P("boolean"),
+    "prediction": P("object"),
+    "presence_penalty": P("number", min=-2, max=2),
+    "prompt_cache_key": P("string"),
+    "prompt_cache_options": P("object"),
+    "prompt_cache_retention": P("string"),
+    "reasoning_effort": P("string", enum=("none", "minimal", "low", "medium", "high", "xhigh")),
+    "response_format": P("object"),
+    "safety_identifier": P("string"),
+    "seed": P("integer"),
+    "service_tier": P("string", enum=("auto", "default", "flex", "scale", "priority")),
+    "stop": P("string", "array"),
+    "store": P("boolean"),
+    "stream": P("boolean"),
+    "stream_options": P("object"),
+    "temperature": P("number", min=0, max=2),
+    "tool_choice": P("string", "object"),
+    "tools": P("array", max_items=128),
+    "top_logprobs": P("integer", min=0, max=20),
+    "top_p": P("number", min=0, max=1),
+    "user": P("string"),
+    "verbosity": P("string", enum=("low", "medium", "high")),
+    "web_search_options": P("object"),
+}
+
+
+@dataclass(frozen=True)
+class ChatPlan:
+    """A checked chat request: everything rendering needs, computed once."""
+
+    call: Call
+    resolved: catalogue.Resolved
+    messages: list[dict[str, Any]]
+    prompt_tokens: int
+    n: int
+    max_tokens: int | None
+    stop: list[str]
+    logprobs: bool
+    top_logprobs: int
+    stream: bool
+    include_usage: bool
+    functions: list[dict[str, Any]] = field(default_factory=list)
+    legacy_functions: bool = False
+    forced: str | None = None
+    """Name of a function the request forces, or "*" for `required`."""
+    tool_mode: str = "none"
+    """"none", "auto" or "forced"."""
+    response_format: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def encoding(self) -> str:
+        return self.resolved.model.encoding
+
+
+def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> ChatPlan:
+    """Check a chat request as the real API does and count its prompt tokens."""
+    check_params(body, PARAMS)
+    messages = body["messages"]
+    _check_messages(messages)
+    resolved = catalogue.resolve(body["model"], "chat", ctx.as_of, ctx.path)
+    stop = string_list("stop", body.get("stop"), max_items=4)
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    max_param = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"
+    if max_tokens is not None and resolved.model.max_output and max_tokens > resolved.model.max_output:
+        raise errors.OpenAIError(
+            400,
+            f"max_tokens is too large: {max_tokens}. This model supports at most {resolved.model.max_output} "
+            f"completion tokens, whereas you provided {max_tokens}.",
+            param=max_param,
+            code="invalid_value",
+        )
+    top = body.get("top_logprobs")
+    if top is not None and not body.get("logprobs"):
+        # [UNVERIFIED] exact wording.
+        raise errors.invalid_value("top_logprobs", "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.")
+    stream = bool(body.get("stream"))
+    options = body.get("stream_options")
+    if options is not None and not stream:
+        raise errors.invalid_value("stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+    include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+    functions, legacy, forced, mode = _tools(body)
+    response_format = _response_format(body.get("response_format"), messages)
+    prompt = tokens.count_chat_prompt(resolved.model.encoding, messages, legacy_0301=resolved.legacy_0301)
+    fn_tokens = 0
+    if functions:
+        func_init = 7 if resolved.model.encoding == "o200k_base" else 10
+        fn_tokens = tokens.count_tools(resolved.model.encoding, functions, func_init=func_init)
+    _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
+    call = Call(
+        endpoint="chat",
+        model=body["model"],
+        body=body,
+        text=last_user_text(messages),
+        api_key=api_key,
+        headers=headers,
+    )
+    return ChatPlan(
+        call=call,
+        resolved=resolved,
+        messages=messages,
+        prompt_tokens=prompt + fn_tokens,
+        n=body.get("n") or 1,
+        max_tokens=max_tokens,
+        stop=stop,
+        logprobs=bool(body.get("logprobs")),
+        top_logprobs=top or 0,
+        stream=stream,
+        include_usage=include_usage,
+        functions=functions,
+        legacy_functions=legacy,
+        forced=forced,
+        tool_mode=mode,
+        response_format=response_format,
+    )
+
+
+def _check_messages(messages: list[Any]) -> None:
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise errors.OpenAIError(
+                400,
+                f"Invalid type for '{where}': expected an object, but got {errors.describe_type(message)} instead.",
+                param=where,
+                code="invalid_type",
+            )
+        role = message.get("role")
+        if role is None:
+            raise errors.missing_parameter(f"{where}.role")
+        if not isinstance(role, str) or role not in ROLES:
+            raise invalid_enum(f"{where}.role", role, ROLES)
+        content = message.get("content")
+        if content is None and role in ("system", "developer", "user", "tool") and "content" not in message:
+            raise errors.missing_parameter(f"{where}.content")
+        if content is not None and not isinstance(content, (str, list)):
+            raise errors.OpenAIError(
+                400,
+                f"Invalid type for '{where}.content': expected one of a string or an array of objects, but got {errors.describe_type(content)} instead.",
+                param=f"{where}.content",
+                code="invalid_type",
+            )
+        if content is None and role in ("system", "developer", "user", "tool"):
+            raise errors.OpenAIError(
+                400,
+                f"Invalid type for '{where}.content': expected one of a string or an array of objects, but got null instead.",
+                param=f"{where}.content",
+                code="invalid_type",
+            )
+        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+            raise errors.missing_parameter(f"{where}.tool_call_id")
+        if role == "function" and not isinstance(message.get("name"), str):
+            raise errors.missing_parameter(f"{where}.name")
+        if "name" in message and message["name"] is not None and not isinstance(message["name"], str):
+            check_value(f"{where}.name", message["name"], P("string"))
+
+
+def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | None, str]:
+    tools, functions = body.get("tools"), body.get("functions")
+    choice, fcall = body.get("tool_choice"), body.get("function_call")
+    if choice is not None and not tools:
+        raise errors.invalid_value("tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.")
+    if fcall is not None and not functions:
+        raise errors.invalid_value("function_call", "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.")
+    defs: list[dict[str, Any]] = []
+    legacy = False
+    for i, tool in enumerate(tools or []):
+        where = f"tools[{i}]"
+        if not isinstance(tool, dict):
+            check_value(where, tool, P("object"))
+        if tool.get("type", "function") not in ("function", "custom"):
+            raise invalid_enum(f"{where}.type", tool.get("type"), ("function", "custom"))
+        fn = tool.get("function") if tool.get("type", "function") == "function" else tool.get("custom")
+        if not isinstance(fn, dict):
+            raise errors.missing_parameter(f"{where}.function")
+        defs.append(_function(fn, f"{where}.function"))
+    if functions:
+        legacy = True
+        for i, fn in enumerate(functions):
+            if not isinstance(fn, dict):
+                check_value(f"functions[{i}]", fn, P("object"))
+            defs.append(_function(fn, f"functions[{i}]"))
+    names = [d["name"] for d in defs]
+    forced: str | None = None
+    mode = "auto" if defs else "none"
+    selector = choice if tools else fcall
+    if isinstance(selector, str):
+        allowed = ("none", "auto", "required") if tools else ("none", "auto")
+        param = "tool_choice" if tools else "function_call"
+        if selector not in allowed:
+            raise invalid_enum(param, selector, allowed)
+        mode = {"none": "none", "auto": "auto", "required": "forced"}[selector]
+        forced = "*" if selector == "required" else None
+    elif isinstance(selector, dict):
+        name = (selector.get("function") or {}).get("name") if tools else selector.get("name")
+        param = "tool_choice" if tools else "function_call"
+        if name not in names:
+            raise errors.OpenAIError(
+                400,
+                f"Invalid value for '{param}': no function named '{name}' was specified in the '{'tools' if tools else 'functions'}' parameter.",
+                param=param,
+                code="invalid_value",
+            )
+        mode, forced = "forced", name
+    return defs, legacy, forced, mode
+
+
+def _function(fn: dict[str, Any], where: str) -> dict[str, Any]:
+    name = fn.get("name")
+    if not isinstance(name, str):
+        raise errors.missing_parameter(f"{where}.name")
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
+        raise errors.OpenAIError(
+            400,
+            f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            param=f"{where}.name",
+            code="invalid_value",
+        )
+    if "parameters" in fn and fn["parameters"] is not None and not isinstance(fn["parameters"], dict):
+        check_value(f"{where}.parameters", fn["parameters"], P("object"))
+    return fn
+
+
+def _response_format(value: Any, messages: list[Any]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    kind = value.get("type")
+    if kind not in ("text", "json_object", "json_schema"):
+        if kind is None:
+            raise errors.missing_parameter("response_format.type")
+        raise invalid_enum("response_format.type", kind, ("text", "json_object", "json_schema"))
+    if kind == "json_object":
+        said_json = any(
+            "json" in shaping_text(m.get("content")).lower() for m in messages if isinstance(m, dict)
+        )
+        if not said_json:
+            raise errors.OpenAIError(
+                400,
+                "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+                param="messages",
+            )
+    if kind == "json_schema":
+        spec = value.get("json_schema")
+        if not isinstance(spec, dict):
+            raise errors.missing_parameter("response_format.json_schema")
+        if not isinstance(spec.get("name"), str):
+            raise errors.missing_parameter("response_format.json_schema.name")
+    return value
+
+
+def shaping_text(content: Any) -> str:
+    from mockai.call import content_text
+
+    return content_text(content)
+
+
+def _check_context(context: int, prompt: int, fn_tokens: int, max_tokens: int | None) -> None:
+    total = prompt + fn_tokens + (max_tokens or 0)
+    if not context or total <= context:
+        return
+    head = f"This model's maximum context length is {context} tokens. However, "
+    if max_tokens is None and not fn_tokens:
+        text = f"your messages resulted in {prompt} tokens. Please reduce the length of the messages."
+    elif max_tokens is None:
+        text = (
+            f"your messages resulted in {prompt + fn_tokens} tokens ({prompt} in the messages, {fn_tokens} in the "
+            "functions). Please reduce the length of the messages or functions."
+        )
+    elif not fn_tokens:
+        text = (
+            f"you requested {total} tokens ({prompt} in the messages, {max_tokens} in the completion). "
+            "Please reduce the length of the messages or completion."
+        )
+    else:
+        text = (
+            f"you requested {total} tokens ({prompt} in the messages, {fn_tokens} in the functions, and {max_tokens} "
+            "in the completion). Please reduce the length of the messages, functions, or completion."
+        )
+    raise errors.OpenAIError(400, head + text, param="messages", code="context_length_exceeded")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Choices: what the "model" answers for each of the n choices.
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int
+    text: str | None
+    ids: tuple[int, ...]
+    tool_calls: tuple[ToolCall, ...]
+    function_call: ToolCall | None
+    refusal: str | None
+    finish_reason: str
+    completion_tokens: int
+
+
+def choices(plan: ChatPlan, reply: Reply, ctx: Ctx) -> list[Choice]:
+    return [_choice(plan, reply, ctx, i) for i in range(plan.n)]
+
+
+def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
+    d = generator.derive(ctx.digest, f"choice{index}")
+    text, calls, fcall, refusal = reply.text, reply.tool_calls or (), reply.function_call, reply.refusal
+    if not reply.scripted_output:
+        text, calls, fcall = _default_output(plan, d)
+    calls = tuple(
+        ToolCall(c.name, c.arguments, c.id or generator.make_id("call_", d, 24, f"call{k}")) for k, c in enumerate(calls)
+    )
+    if plan.legacy_functions and calls and fcall is None:
+        fcall, calls = calls[0], ()
+    finish = "stop"
+    ids: tuple[int, ...] = ()
+    if text is not None:
+        shaped = shaping.shape(text, plan.encoding, plan.max_tokens, plan.stop)
+        text, ids, finish = shaped.text, shaped.ids, shaped.finish_reason
+    if calls:
+        finish = "stop" if plan.forced not in (None, "*") else "tool_calls"
+    elif fcall is not None:
+        finish = "stop" if plan.forced not in (None, "*") else "function_call"
+    if reply.finish_reason:
+        finish = reply.finish_reason
+    used = len(ids)
+    for c in (*calls, *([fcall] if fcall else [])):
+        used += tokens.count(plan.encoding, c.name) + tokens.count(plan.encoding, c.arguments) + 3
+    if refusal:
+        used += tokens.count(plan.encoding, refusal)
+    return Choice(index, text, ids, calls, fcall, refusal, finish, used)
+
+
+def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
+    """No script: call a tool when one is forced, or offered and the user just spoke; else write text."""
+    last_role = plan.messages[-1].get("role") if plan.messages else None
+    if plan.functions and (plan.tool_mode == "forced" or (plan.tool_mode == "auto" and last_role == "user")):
+        if plan.forced not in (None, "*"):
+            fn = next(f for f in plan.functions if f["name"] == plan.forced)
+        else:
+            fn = plan.functions[generator.number(d, "tool", len(plan.functions))]
+        params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {"type": "object", "properties": {}}
+        args = json.dumps(fakejson.instance(params, d.hex()), ensure_ascii=False)
+        return None, (ToolCall(fn["name"], args),), None
+    fmt = plan.response_format.get("type")
+    if fmt == "json_schema":
+        schema = plan.response_format["json_schema"].get("schema") or {"type": "object"}
+        return json.dumps(fakejson.instance(schema, d.hex()), ensure_ascii=False), (), None
+    if fmt == "json_object":
+        return json.dumps({"answer": generator.text(d)}), (), None
+    return generator.text(d), (), None
+
+
+def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None) -> dict[str, Any]:
+    completion = sum(c.completion_tokens for c in picked)
+    out: dict[str, Any] = {
+        "prompt_tokens": plan.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": plan.prompt_tokens + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+    if override:
+        out.update({k: v for k, v in override.items() if k in ("prompt_tokens", "completion_tokens", "total_tokens")})
+        if "total_tokens" not in override:
+            out["total_tokens"] = out["prompt_tokens"] + out["completion_tokens"]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Rendering.
+
+
+def _tool_call_json(c: ToolCall) -> dict[str, Any]:
+    return {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+
+
+def _logprobs(plan: ChatPlan, ctx: Ctx, c: Choice) -> dict[str, Any] | None:
+    if not plan.logprobs:
+        return None
+    content = shaping.chat_logprobs(ctx.digest, plan.encoding, f"lp{c.index}", c.ids, plan.top_logprobs)
+    return {"content": content, "refusal": None}
+
+
+def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
+    """The non-stream `chat.completion` object."""
+    picked = choices(plan, reply, ctx)
+    out_choices = []
+    for c in picked:
+        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": c.refusal}
+        if c.tool_calls:
+            message["tool_calls"] = [_tool_call_json(t) for t in c.tool_calls]
+        if c.function_call:
+            message["function_call"] = {"name": c.function_call.name, "arguments": c.function_call.arguments}
+        message["annotations"] = []
+        out_choices.append({"index": c.index, "message": message, "logprobs": _logprobs(plan, ctx, c), "finish_reason": c.finish_reason})
+    return {
+        "id": generator.make_id("chatcmpl-", ctx.digest),
+        "object": "chat.completion",
+        "created": ctx.created,
+        "model": plan.resolved.name,
+        "choices": out_choices,
+        "usage": usage(plan, picked, reply.usage),
+        "service_tier": "default",
+        "system_fingerprint": generator.fingerprint(plan.resolved.name),
+    }
+
+
+def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
+    """The `chat.completion.chunk` objects of a stream, in the real API's order."""
+    picked = choices(plan, reply, ctx)
+    head = {
+        "id": generator.make_id("chatcmpl-", ctx.digest),
+        "object": "chat.completion.chunk",
+        "created": ctx.created,
+        "model": plan.resolved.name,
+        "service_tier": "default",
+        "system_fingerprint": generator.fingerprint(plan.resolved.name),
+    }
+    null_usage = {"usage": None} if plan.include_usage else {}
+
+    def chunk(index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> dict[str, Any]:
+        return {**head, "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}], **null_usage}
+
+    per = max(1, reply.stream.chunk_tokens)
+    for c in picked:
+        first: dict[str, Any] = {"role": "assistant", "content": "" if c.text is not None else None, "refusal": None}
+        empty_lp = {"content": [], "refusal": None} if plan.logprobs else None
+        if c.tool_calls or c.function_call:
+            first["content"] = None
+        if not c.tool_calls and not c.function_call:
+            yield chunk(c.index, first, empty_lp)
+        if c.text:
+            position = 0
+            for piece, ids in shaping.chunks(plan.encoding, c.ids, per):
+                lp = None
+                if plan.logprobs:
+                    all_lp = shaping.chat_logprobs(ctx.digest, plan.encoding, f"lp{c.index}", c.ids[: position + len(ids)], plan.top_logprobs)
+                    lp = {"content": all_lp[position:], "refusal": None}
+                position += len(ids)
+                yield chunk(c.index, {"content": piece}, lp)
+        if c.refusal:
+            yield chunk(c.index, {"refusal": c.refusal})
+        for k, call in enumerate(c.tool_calls):
+            opening = {"index": k, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            delta = {**first, "tool_calls": [opening]} if k == 0 else {"tool_calls": [opening]}
+            yield chunk(c.index, delta)
+            for piece, _ in shaping.chunks(plan.encoding, tuple(tokens.encode(plan.encoding, call.arguments)), per):
+                yield chunk(c.index, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
+        if c.function_call:
+            yield chunk(c.index, {**first, "function_call": {"name": c.function_call.name, "arguments": ""}})
+            for piece, _ in shaping.chunks(plan.encoding, tuple(tokens.encode(plan.encoding, c.function_call.arguments)), per):
+                yield chunk(c.index, {"function_call": {"arguments": piece}})
+        yield chunk(c.index, {}, None, c.finish_reason)
+    if plan.include_usage:
+        yield {**head, "choices": [], "usage": usage(plan, picked, reply.usage)}

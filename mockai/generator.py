@@ -1,0 +1,81 @@
+"""The deterministic default: ids, timestamps and text derived from a hash of the request and seed.
+
+Nothing here reads the wall clock or a random source, so the same request and seed give the same
+bytes every time (DESIGN.md, "Determinism").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+OPENERS = (
+    "Sure.", "Certainly.", "Here is a short answer.", "Good question.", "Of course.", "Happy to help.",
+    "Let me explain.", "In short:",
+)
+WORDS = (
+    "the", "model", "reply", "is", "a", "simple", "clear", "answer", "to", "your", "request", "and", "it",
+    "shows", "how", "this", "works", "in", "practice", "with", "one", "small", "example", "that", "you",
+    "can", "test", "again", "later", "today", "for", "each", "case", "step", "result", "value", "data",
+    "plan", "idea", "point", "note", "list", "task", "code", "text", "user", "system", "check", "run",
+    "output", "input", "fast", "safe", "stable", "quiet", "bright", "careful", "useful", "final", "next",
+)
+
+
+def digest(seed: int, endpoint: str, body: Mapping[str, Any]) -> bytes:
+    """A stable fingerprint of a request: endpoint, body (key order ignored) and seed."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.blake2b(f"{seed}\x00{endpoint}\x00{canonical}".encode("utf-8", "surrogatepass"), digest_size=32).digest()
+
+
+def derive(d: bytes, label: str) -> bytes:
+    return hashlib.blake2b(d + label.encode(), digest_size=32).digest()
+
+
+def make_id(prefix: str, d: bytes, length: int = 29, label: str = "id") -> str:
+    """`prefix` + `length` base62 characters, as OpenAI's ids look (`chatcmpl-` + 29)."""
+    n = int.from_bytes(derive(d, label), "big")
+    chars = []
+    for _ in range(length):
+        n, r = divmod(n, 62)
+        chars.append(ALPHABET[r])
+    return prefix + "".join(chars)
+
+
+def hex_id(d: bytes, label: str, length: int = 32) -> str:
+    return derive(d, label).hex()[:length]
+
+
+def fingerprint(model: str) -> str:
+    """`fp_` + 10 hex: fixed per model snapshot, as the real API's is per deployment."""
+    return "fp_" + hashlib.blake2b(model.encode(), digest_size=5).hexdigest()
+
+
+def created(as_of: dt.date, d: bytes) -> int:
+    """A unix time on the simulated date, derived from the request."""
+    midnight = int(dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.timezone.utc).timestamp())
+    return midnight + int.from_bytes(derive(d, "created")[:4], "big") % 86400
+
+
+def number(d: bytes, label: str, n: int) -> int:
+    """A deterministic integer in [0, n)."""
+    return int.from_bytes(derive(d, label)[:8], "big") % n
+
+
+def text(d: bytes, label: str = "text") -> str:
+    """A short, readable reply of 2-3 sentences, about 20-45 words."""
+    h = derive(d, label)
+    parts = [OPENERS[h[0] % len(OPENERS)]]
+    i = 1
+    for _ in range(2 + h[1] % 2):
+        length = 8 + h[i % 32] % 10
+        words = [WORDS[h[(i + k) % 32] * 7 % len(WORDS) ^ (k % 3)] for k in range(length)]
+        i += length
+        sentence = " ".join(words)
+        parts.append(sentence[0].upper() + sentence[1:] + ".")
+    return " ".join(parts)

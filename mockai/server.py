@@ -1,0 +1,75 @@
+"""Run the app under uvicorn: in the foreground for `mockai serve`, or in a thread for tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from mockai.app import MockApp, create_app
+from mockai.responses import quiet_scripted_cuts
+from mockai.state import MockState, Settings
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one (read it back from the socket)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: MockApp, log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", http="auto", loop="auto", timeout_graceful_shutdown=1)
+
+
+@dataclass
+class ServerThread:
+    """A mockai server in a background thread, on a free loopback port unless told otherwise."""
+
+    settings: Settings = field(default_factory=lambda: Settings(port=0))
+    state: MockState | None = None
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+    port: int = 0
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self.state = self.state or MockState.from_settings(self.settings)
+        app = create_app(self.state)
+        sock = bind(self.settings.host, self.settings.port)
+        self.port = sock.getsockname()[1]
+        quiet_scripted_cuts()
+        self._server = uvicorn.Server(uvicorn_config(app))
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name="mockai-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"mockai: the server on {self.settings.host}:{self.port} did not start within {timeout}s")
+            time.sleep(0.005)
+        return self
+
+    @property
+    def url(self) -> str:
+        """The base URL for OpenAI clients, ending in /v1."""
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        return f"http://{host}:{self.port}/v1"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,71 @@
+"""The mutable state of one mockai server: clock, seed, rules, limiter and journal.
+
+One `MockState` per server; the app reads it on every request, the admin API and the pytest fixture
+change it between tests. Everything in it is safe to use from several threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockai import catalogue
+from mockai.journal import Journal
+from mockai.ratelimit import DEFAULT_LIMITS, Limits, RateLimiter
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a server starts; `mockai serve` flags and the fixture's options map onto these."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    as_of: dt.date | None = None
+    """The simulated date; None means today (UTC)."""
+    seed: int = 0
+    scenarios: tuple[str, ...] = ()
+    rpm: int | None = None
+    tpm: int | None = None
+    real_time: bool = False
+    """Use the wall clock for `created` instead of a time derived from the request."""
+    journal_size: int = 10_000
+    api_key: str | None = None
+    """When set, requests must carry this key (OpenAI's 401 otherwise)."""
+    admin_token: str | None = None
+    """When set, /_mockai/ requests must carry `Authorization: Bearer <token>`."""
+    max_body_bytes: int = 32 * 1024 * 1024
+
+
+@dataclass
+class MockState:
+    settings: Settings = field(default_factory=Settings)
+    as_of: dt.date = field(default_factory=catalogue.today)
+    seed: int = 0
+    journal: Journal = field(default_factory=Journal)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    rules: Any = None
+    """The scenario rule engine (mockai.rules.RuleEngine)."""
+    counter: Any = field(default_factory=itertools.count)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MockState:
+        limits = Limits(rpm=settings.rpm or DEFAULT_LIMITS.rpm, tpm=settings.tpm or DEFAULT_LIMITS.tpm)
+        state = cls(
+            settings=settings,
+            as_of=settings.as_of or catalogue.today(),
+            seed=settings.seed,
+            journal=Journal(settings.journal_size),
+            limiter=RateLimiter(limits),
+        )
+        return state
+
+    def reset(self) -> None:
+        """Back to how the server started: journal, counters, limiter buckets, scenario state."""
+        self.journal.clear()
+        self.limiter.reset(limits=True)
+        self.as_of = self.settings.as_of or catalogue.today()
+        self.seed = self.settings.seed
+        if self.rules is not None:
+            self.rules.reset()

@@ -1,0 +1,63 @@
+"""Validate mockai's bodies against OpenAI's own OpenAPI spec (shared/reference/openapi/).
+
+The spec is loaded once per process. OpenAPI's `nullable: true` (3.0 style, also used inside the 3.1
+file) is rewritten to JSON Schema's `type: [..., "null"]` so a plain Draft 2020-12 validator applies.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+REFERENCE = Path(os.environ.get("MOCKAI_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+SPECS = {"current": "openapi-current.yaml", "edits": "openapi-with-edits.yaml"}
+
+
+def _nullable(node: Any) -> Any:
+    if isinstance(node, dict):
+        node = {k: _nullable(v) for k, v in node.items()}
+        if node.pop("nullable", False) is True:
+            kind = node.get("type")
+            if isinstance(kind, str):
+                node["type"] = [kind, "null"]
+            elif isinstance(kind, list) and "null" not in kind:
+                node["type"] = [*kind, "null"]
+            elif "enum" in node and None not in node["enum"]:
+                node["enum"] = [*node["enum"], None]
+            elif "type" not in node:
+                node = {"anyOf": [node, {"type": "null"}]}
+        return node
+    if isinstance(node, list):
+        return [_nullable(v) for v in node]
+    return node
+
+
+@functools.cache
+def spec(name: str = "current") -> dict[str, Any]:
+    path = REFERENCE / "openapi" / SPECS[name]
+    with open(path, encoding="utf-8") as f:
+        return _nullable(yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
+@functools.cache
+def _validator(schema_name: str, spec_name: str) -> jsonschema.Validator:
+    root = spec(spec_name)
+    if schema_name not in root["components"]["schemas"]:
+        raise KeyError(f"{schema_name} is not a schema in {SPECS[spec_name]}")
+    schema = {**root, "$ref": f"#/components/schemas/{schema_name}"}
+    cls = jsonschema.Draft202012Validator
+    return cls(schema, format_checker=None)
+
+
+def validate(schema_name: str, instance: Any, spec_name: str = "current") -> None:
+    """Raise jsonschema.ValidationError if `instance` does not conform to the named schema."""
+    _validator(schema_name, spec_name).validate(instance)
+
+
+def available() -> bool:
+    return (REFERENCE / "openapi" / SPECS["current"]).exists()

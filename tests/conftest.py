@@ -1,0 +1,52 @@
+"""Shared fixtures: one mockai server per test session, reset before each test that uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from mockai.server import ServerThread
+from mockai.state import MockState, Settings
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerThread]:
+    """A mockai server on a free loopback port for the whole session."""
+    with ServerThread(Settings(port=0)) as srv:
+        yield srv
+
+
+@pytest.fixture()
+def state(server: ServerThread) -> Iterator[MockState]:
+    """The session server's state, reset to defaults (today, seed 0, no rules) around each test."""
+    assert server.state is not None
+    server.state.reset()
+    server.state.rules = None
+    yield server.state
+    server.state.reset()
+    server.state.rules = None
+
+
+@pytest.fixture()
+def client(server: ServerThread, state: MockState) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url, api_key="sk-test-0123456789abcdef", max_retries=0)
+
+
+@pytest.fixture()
+def aclient(server: ServerThread, state: MockState) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=server.url, api_key="sk-test-0123456789abcdef", max_retries=0)
+
+
+@pytest.fixture()
+def http(server: ServerThread, state: MockState) -> Iterator[httpx.Client]:
+    """Raw HTTP against the server root (paths start with /v1/ or /_mockai/)."""
+    with httpx.Client(base_url=server.url.removesuffix("/v1"), timeout=10) as c:
+        yield c
+
+
+def set_date(state: MockState, text: str) -> None:
+    state.as_of = dt.date.fromisoformat(text)
