@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mockai import __version__, catalogue
@@ -67,7 +69,8 @@ def serve(args: Any) -> int:
         real_time=args.real_time,
     )
     state = MockState.from_settings(settings)
-    load_scenarios(state, settings.scenarios)
+    if settings.scenarios:
+        load_scenarios(state, settings.scenarios)
     if not _is_loopback(args.host):
         print(f"mockai: warning: listening on {args.host}, reachable from other machines; it is a test double with no real auth.", file=sys.stderr)
     sock = bind(args.host, args.port)
@@ -75,6 +78,19 @@ def serve(args: Any) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
 
     class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # SIGINT/SIGTERM mean "stop serving": exit 0, without uvicorn re-raising the signal.
+            def stop(*_: object) -> None:
+                self.should_exit = True
+
+            previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             print(f"mockai {__version__} serving http://{host}:{port}/v1 (as of {state.as_of}, seed {state.seed})", flush=True)

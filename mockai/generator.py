@@ -27,9 +27,21 @@ WORDS = (
 )
 
 
+# Parameters that change how a reply is delivered, not what the "model" writes: left out of the digest
+# so a stream rebuilds the non-stream reply, and max_tokens or stop cut the very same text.
+PRESENTATION = frozenset(
+    {
+        "stream", "stream_options", "stop", "max_tokens", "max_completion_tokens", "logprobs", "top_logprobs",
+        "user", "metadata", "store", "service_tier", "parallel_tool_calls", "prompt_cache_key", "safety_identifier",
+        "echo", "encoding_format", "timestamp_granularities[]",
+    }
+)
+
+
 def digest(seed: int, endpoint: str, body: Mapping[str, Any]) -> bytes:
-    """A stable fingerprint of a request: endpoint, body (key order ignored) and seed."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """A stable fingerprint of what a request asks the model: endpoint, content parameters and seed."""
+    content = {k: v for k, v in body.items() if k not in PRESENTATION}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.blake2b(f"{seed}\x00{endpoint}\x00{canonical}".encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
 

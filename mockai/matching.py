@@ -35,11 +35,16 @@ START = "started"
 
 
 class Invalid(ValueError):
-    """A value in a scenario is wrong; the message says how to fix it, `line` where (if known)."""
+    """A value in a scenario is wrong: the message says how to fix it, `line` and `field` where."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.line = line
+        self.field = field
+
+    def at(self, prefix: str) -> str:
+        """The message after `prefix.field: ` (or `prefix: ` when no nested field is known)."""
+        return f"{prefix}.{self.field}: {self}" if self.field else f"{prefix}: {self}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     return type(a) is type(b) and a == b
@@ -334,9 +339,9 @@ class CallNumber(Gate):
         every = value.get("every") if isinstance(value, Mapping) and set(value) == {"every"} else None
         numbers = value if isinstance(value, list) and value else [value]
         if every is not None:
-            if not _count(every):
+            if not is_count(every):
                 raise Invalid(f"every must be a whole number of at least 1; got {every!r}")
-        elif not all(_count(n) for n in numbers):
+        elif not all(is_count(n) for n in numbers):
             raise Invalid(f"expected a call number from 1, a list of them, or {{every: k}}; got {value!r}")
         super().__init__(value)
         self.every = every
@@ -355,17 +360,19 @@ class Probability(Gate):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise Invalid(f"expected a number from 0 to 1, e.g. probability: 0.25; got {value!r}")
         super().__init__(value)
+        self.p = float(value)
 
     def admits(self, probe: Probe) -> bool:
-        return draw(probe.seed, probe.rule_key, probe.n) < self.value
+        return draw(probe.seed, probe.rule_key, probe.n) < self.p
 
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+def is_count(value: Any, least: int = 1) -> bool:
+    """True for a whole number (not a bool) of at least `least`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 def draw(seed: int, key: str, n: int) -> float:
@@ -394,7 +401,7 @@ def compile_match(data: Any) -> tuple[tuple[Matcher, ...], list[Issue]]:
         try:
             matchers.append(cls(value))
         except Invalid as exc:
-            issues.append(Issue(f"match {key}: {exc}", exc.line or line_of(data, key)))
+            issues.append(Issue(exc.at(f"match.{key}"), exc.line or line_of(data, key)))
     return tuple(sorted(matchers, key=lambda m: m.cost)), issues
 
 

@@ -185,7 +185,10 @@ class RuleEngine:
         if not rows:
             return f"no rule matched {head}; no rules are loaded"
         winner = next((rule for rule, misses in rows if not misses), None)
-        ranked = sorted(rows, key=lambda row: len(row[1]))  # stable: equal misses keep file order
+        # Rules for other endpoints are the farthest; then fewer misses first, ties in file order.
+        ranked = sorted(
+            rows, key=lambda row: (call.endpoint not in (row[0].endpoints or ENDPOINTS), len(row[1]))
+        )
         if winner is not None:
             lines = [f"{winner.describe()} matches {head}"]
         else:
@@ -194,7 +197,9 @@ class RuleEngine:
         if len(rows) > 1:
             lines.append("rules, nearest first:")
             for rule, misses in ranked[:SHOWN]:
-                lines.append(f"  {rule.describe()}: " + (f"failed on {', '.join(misses)}" if misses else "matches"))
+                lines.append(
+                    f"  {rule.describe()}: " + (f"failed on {', '.join(misses)}" if misses else "matches")
+                )
             if len(ranked) > SHOWN:
                 lines.append(f"  ... and {len(ranked) - SHOWN} more")
         return "\n".join(lines)

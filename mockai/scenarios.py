@@ -20,7 +20,17 @@ import yaml
 
 from mockai.call import Call
 from mockai.errors import MockAIError
-from mockai.matching import MATCHERS, Endpoint, Gate, Issue, Matcher, compile_match, did_you_mean, line_of
+from mockai.matching import (
+    MATCHERS,
+    Endpoint,
+    Gate,
+    Issue,
+    Matcher,
+    compile_match,
+    did_you_mean,
+    is_count,
+    line_of,
+)
 from mockai.templating import REPLY_KEYS, ReplyTemplate, compile_reply
 
 INLINE = "inline"
@@ -29,6 +39,7 @@ TOP_KEYS = ("name", "description", "rules", "limits", "as_of", "seed")
 RULE_KEYS = ("name", "id", "description", "match", "reply", "replies", "times", "next_state")
 LIMIT_KEYS = ("rpm", "tpm")
 SUFFIXES = (".yaml", ".yml", ".json")
+YAML_HINT = "Check the indentation and quoting here or just above."
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class Limit:
     tpm: int | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Rule:
     """One checked rule: what it matches, what it answers and how often. `number` is 1-based."""
 
@@ -93,14 +104,14 @@ class Rule:
 
     def fits(self, call: Call) -> bool:
         """True when every call-only check passes (gates are the engine's business)."""
-        for matcher in self.matchers:
-            if not matcher.matches(call):
-                return False
-        return True
+        return all(m.matches(call) for m in self.matchers)
 
     def misses(self, call: Call) -> list[str]:
         """The call-only checks that fail, as `key=value`."""
         return [m.describe() for m in self.matchers if not m.matches(call)]
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.source} {self.describe()}>"
 
     def describe(self) -> str:
         """`rule 'greeting' (scenarios/basic.yaml:12)` or `rule #2 (scenario 'inline')`."""
@@ -157,19 +168,24 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 def _yaml(text: str, source: str) -> tuple[Any, list[Problem]]:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # a character YAML does not allow
+        return None, [Problem(source, None, f"invalid YAML: {exc}")]
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        reason = f"invalid YAML: {exc.problem or exc.context}. Check the indentation and quoting here or just above."
+        reason = f"invalid YAML: {exc.problem or exc.context}. {YAML_HINT}"
         return None, [Problem(source, mark.line + 1 if mark else None, reason)]
     except (yaml.YAMLError, RecursionError) as exc:
         return None, [Problem(source, None, f"invalid YAML: {exc}")]
     finally:
         loader.dispose()
     repeats = "YAML keeps only the last one; remove or rename the other"
-    return data, [Problem(source, line, f"duplicate key {key!r}: {repeats}") for line, key in loader.duplicates]
+    return data, [
+        Problem(source, line, f"duplicate key {key!r}: {repeats}") for line, key in loader.duplicates
+    ]
 
 
 def _text(text: str, source: str) -> tuple[Any, list[Problem]]:
@@ -257,13 +273,17 @@ def _scenario(data: Any, path: str | None, default_name: str | None) -> tuple[Sc
         data = {"rules": data}
     if not isinstance(data, Mapping):
         example = "name: my-scenario\nrules:\n  - match: {contains: hello}\n    reply: {content: Hi}"
-        return None, [Problem(path, line_of(data), f"a scenario must be a mapping such as:\n{example}\ngot {data!r}")]
+        return None, [
+            Problem(path, line_of(data), f"a scenario must be a mapping such as:\n{example}\ngot {data!r}")
+        ]
     issues: list[Issue] = []
     for key in data:
         if key not in TOP_KEYS:
             where = " Rules go in the list under 'rules:'." if key in RULE_KEYS or key in MATCHERS else ""
             hint = where or did_you_mean(key, TOP_KEYS)
-            issues.append(Issue(f"unknown key {key!r}.{hint} Valid keys: {', '.join(TOP_KEYS)}.", line_of(data, key)))
+            issues.append(
+                Issue(f"unknown key {key!r}.{hint} Valid keys: {', '.join(TOP_KEYS)}.", line_of(data, key))
+            )
     name = _text_field(data, "name", issues) or default_name or INLINE
     description = _text_field(data, "description", issues)
     rules_data = data.get("rules", [])
@@ -280,12 +300,19 @@ def _scenario(data: Any, path: str | None, default_name: str | None) -> tuple[Sc
     seen: dict[str, Rule] = {}
     for rule in rules:
         if rule.id is not None and seen.setdefault(rule.id, rule) is not rule:
-            issues.append(Issue(f"id {rule.id!r} is used twice (also {seen[rule.id].describe()}); ids must differ", rule.line))
+            issues.append(
+                Issue(
+                    f"id {rule.id!r} is used twice (also {seen[rule.id].describe()}); ids must differ",
+                    rule.line,
+                )
+            )
     limits = _limits(data.get("limits"), line_of(data, "limits"), issues)
     as_of = _as_of(data.get("as_of"), line_of(data, "as_of"), issues)
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        issues.append(Issue(f"seed must be a whole number, e.g. seed: 42; got {seed!r}", line_of(data, "seed")))
+        issues.append(
+            Issue(f"seed must be a whole number, e.g. seed: 42; got {seed!r}", line_of(data, "seed"))
+        )
         seed = None
     problems = [Problem(path, i.line, i.message) for i in issues] + problems
     problems.sort(key=lambda p: p.line or 0)
@@ -298,7 +325,9 @@ def _rule(
 ) -> tuple[Rule | None, list[Issue]]:
     if not isinstance(data, Mapping):
         example = "{match: {contains: hello}, reply: {content: Hi}}"
-        return None, [Issue(f"a rule must be a mapping such as {example}; got {data!r}", line_of(data) or fallback)]
+        return None, [
+            Issue(f"a rule must be a mapping such as {example}; got {data!r}", line_of(data) or fallback)
+        ]
     line = line_of(data)
     issues: list[Issue] = []
     for key in data:
@@ -316,8 +345,10 @@ def _rule(
     matchers, match_issues = compile_match(data.get("match"))
     issues.extend(Issue(i.message, i.line or line_of(data, "match")) for i in match_issues)
     times = data.get("times")
-    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-        issues.append(Issue(f"times must be a whole number of at least 1; got {times!r}", line_of(data, "times")))
+    if times is not None and not is_count(times):
+        issues.append(
+            Issue(f"times must be a whole number of at least 1; got {times!r}", line_of(data, "times"))
+        )
         times = None
     if ("reply" in data) == ("replies" in data):
         both = "not both" if "reply" in data else "one is missing"
@@ -327,7 +358,10 @@ def _rule(
     items = [data["reply"]] if key == "reply" else data["replies"]
     if not isinstance(items, list) or not items:
         example = "replies: [{error: {status: 503}}, {}]"
-        return None, [*issues, Issue(f"replies must be a non-empty list, e.g. {example}; got {items!r}", line_of(data, key))]
+        return None, [
+            *issues,
+            Issue(f"replies must be a non-empty list, e.g. {example}; got {items!r}", line_of(data, key)),
+        ]
     source = f"rule:{scenario}#{rule_id or name or number}"
     replies: list[ReplyTemplate] = []
     for item in items:
@@ -336,15 +370,17 @@ def _rule(
         if template is not None:
             replies.append(template)
     if times is not None and times < len(items):
-        message = f"times: {times} but {len(items)} replies; the replies after the first {times} would never be sent"
+        message = (
+            f"times: {times} but {len(items)} replies; those after the first {times} would never be sent"
+        )
         issues.append(Issue(message, line_of(data, "times")))
     if issues:
         return None, issues
     endpoints = next((m.names for m in matchers if isinstance(m, Endpoint)), None)
     static = tuple(m for m in matchers if not isinstance(m, Gate))
     gates = tuple(m for m in matchers if isinstance(m, Gate))
-    rule = Rule(scenario, number, static, tuple(replies), gates, endpoints, times, next_state, name, rule_id, path, line)
-    return rule, []
+    fields = (static, tuple(replies), gates, endpoints, times, next_state, name, rule_id, path, line)
+    return Rule(scenario, number, *fields), []
 
 
 def _text_field(data: Mapping[str, Any], key: str, issues: list[Issue]) -> str | None:
@@ -361,18 +397,24 @@ def _limits(value: Any, line: int | None, issues: list[Issue]) -> dict[str, Limi
         return {}
     example = 'limits: {"gpt-4o": {rpm: 3, tpm: 1000}}'
     if not isinstance(value, Mapping):
-        issues.append(Issue(f"limits must map model names to {{rpm, tpm}}, e.g. {example}; got {value!r}", line))
+        issues.append(
+            Issue(f"limits must map model names to {{rpm, tpm}}, e.g. {example}; got {value!r}", line)
+        )
         return {}
     limits: dict[str, Limit] = {}
     for model, spec in value.items():
         where = line_of(value, model) or line
         if not isinstance(model, str) or not isinstance(spec, Mapping) or not spec:
-            issues.append(Issue(f"limits for {model!r} must be a mapping such as {{rpm: 3, tpm: 1000}}", where))
+            issues.append(
+                Issue(f"limits for {model!r} must be a mapping such as {{rpm: 3, tpm: 1000}}", where)
+            )
             continue
         for key, number in spec.items():
             if key not in LIMIT_KEYS:
-                issues.append(Issue(f"unknown limit {key!r}.{did_you_mean(key, LIMIT_KEYS)} Valid: rpm, tpm.", where))
-            elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                issues.append(
+                    Issue(f"unknown limit {key!r}.{did_you_mean(key, LIMIT_KEYS)} Valid: rpm, tpm.", where)
+                )
+            elif not is_count(number):
                 issues.append(Issue(f"{key} must be a whole number of at least 1; got {number!r}", where))
         limits[model] = Limit(**{k: v for k, v in spec.items() if k in LIMIT_KEYS})
     return limits

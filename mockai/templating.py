@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockai.call import Call
-from mockai.matching import MISSING, Invalid, Issue, did_you_mean, dotted, line_of, system_text
+from mockai.matching import MISSING, Invalid, Issue, did_you_mean, dotted, is_count, line_of, system_text
 from mockai.reply import ErrorReply, Reply, StreamPlan, ToolCall
 
 ROOTS = ("text", "model", "endpoint", "system", "call_count", "json")
@@ -28,14 +28,23 @@ REPLY_KEYS = (
     "content", "text", "tool_calls", "function_call", "refusal", "finish_reason", "embedding",
     "error", "delay", "stream", "usage", "language", "duration",
 )  # fmt: skip
-OUTPUT_KEYS = ("content", "text", "tool_calls", "function_call", "refusal", "embedding", "finish_reason", "usage")
+OUTPUT_KEYS = (
+    "content",
+    "text",
+    "tool_calls",
+    "function_call",
+    "refusal",
+    "embedding",
+    "finish_reason",
+    "usage",
+)
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 STREAM_KEYS = ("tokens_per_second", "chunk_tokens", "cut_after", "error_after", "malformed_after")
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 ERROR_KEYS = ("status", "type", "code", "message", "param", "headers")
 
 _TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)
-_SEGMENT = re.compile(r"[^\s.{}]+")
+_SEGMENT = re.compile(r"(?!__)[^\s.{}]+")
 _VALID = "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, {{ json.<dotted.path> }}"
 
 
@@ -121,7 +130,9 @@ class ToolTemplate:
     def render(self, call: Call | None = None, call_count: int = 0) -> ToolCall:
         arguments = self.arguments
         if not isinstance(arguments, str):
-            arguments = json.dumps(_fill(arguments, call, call_count), separators=(",", ":"), ensure_ascii=False)
+            arguments = json.dumps(
+                _fill(arguments, call, call_count), separators=(",", ":"), ensure_ascii=False
+            )
         return ToolCall(name=self.name, arguments=arguments, id=self.id)
 
 
@@ -157,7 +168,9 @@ def compile_reply(data: Any, source: str) -> tuple[ReplyTemplate | None, list[Is
         data = {"content": data}
     if not isinstance(data, Mapping):
         example = "reply: {content: Hello}"
-        return None, [Issue(f"a reply must be a mapping such as {example} ({{}} for the default); got {data!r}")]
+        return None, [
+            Issue(f"a reply must be a mapping such as {example} ({{}} for the default); got {data!r}")
+        ]
     issues: list[Issue] = []
     fields: dict[str, Any] = {"source": source}
     dynamic: dict[str, Any] = {}
@@ -170,12 +183,16 @@ def compile_reply(data: Any, source: str) -> tuple[ReplyTemplate | None, list[Is
         try:
             _read(str(key), value, fields, dynamic)
         except Invalid as exc:
-            issues.append(Issue(f"reply {key}: {exc}", exc.line or line_of(data, key)))
+            issues.append(Issue(exc.at(f"reply.{key}"), exc.line or line_of(data, key)))
     if "content" in data and "text" in data:
-        issues.append(Issue("give either 'content' or 'text', not both: they mean the same", line_of(data, "text")))
+        issues.append(
+            Issue("give either 'content' or 'text', not both: they mean the same", line_of(data, "text"))
+        )
     if "error" in data and any(k in data for k in OUTPUT_KEYS):
         others = ", ".join(k for k in OUTPUT_KEYS if k in data)
-        issues.append(Issue(f"an error reply cannot also have {others}; use two replies", line_of(data, "error")))
+        issues.append(
+            Issue(f"an error reply cannot also have {others}; use two replies", line_of(data, "error"))
+        )
     if issues:
         return None, issues
     return ReplyTemplate(base=Reply(**fields), **dynamic), []
@@ -226,7 +243,9 @@ def _read(key: str, value: Any, fields: dict[str, Any], dynamic: dict[str, Any])
 
 def _string(value: Any, example: str) -> str:
     if not isinstance(value, str):
-        raise Invalid(f"expected a string; got {value!r}. Quote it if YAML read it as something else: {example}")
+        raise Invalid(
+            f"expected a string; got {value!r}. Quote it if YAML read it as something else: {example}"
+        )
     return value
 
 
@@ -241,23 +260,27 @@ def _number(value: Any, what: str) -> float:
 
 
 def _whole(value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+    if not is_count(value, least):
         raise Invalid(f"expected a whole number of at least {least}; got {value!r}")
-    return value
+    return int(value)
 
 
-def _table(value: Any, keys: tuple[str, ...], check: Callable[[str, Any], Any], example: str) -> dict[str, Any]:
+def _table(
+    value: Any, keys: tuple[str, ...], check: Callable[[str, Any], Any], example: str
+) -> dict[str, Any]:
     """A small mapping whose keys come from `keys`, each value passed through `check(key, value)`."""
     if not isinstance(value, Mapping):
         raise Invalid(f"expected a mapping, e.g. {example}; got {value!r}")
     out = {}
     for k, v in value.items():
         if k not in keys:
-            raise Invalid(f"unknown key {k!r}.{did_you_mean(k, keys)} Valid keys: {', '.join(keys)}.", line_of(value, k))
+            raise Invalid(
+                f"unknown key {k!r}.{did_you_mean(k, keys)} Valid keys: {', '.join(keys)}.", line_of(value, k)
+            )
         try:
             out[k] = check(k, v)
         except Invalid as exc:
-            raise Invalid(f"{k}: {exc}", line_of(value, k)) from None
+            raise Invalid(str(exc), line_of(value, k), field=str(k)) from None
     return out
 
 
@@ -292,7 +315,9 @@ def _error_value(key: str, value: Any) -> Any:
         if not isinstance(value, Mapping) or not all(
             isinstance(k, str) and (isinstance(v, str) or _finite(v)) for k, v in value.items()
         ):
-            raise Invalid(f'expected a mapping of header names to values, e.g. {{retry-after: "2"}}; got {value!r}')
+            raise Invalid(
+                f'expected a mapping of header names to values, e.g. {{retry-after: "2"}}; got {value!r}'
+            )
         return {k.lower(): v if isinstance(v, str) else str(v) for k, v in value.items()}
     return _string(value, f'{key}: "rate_limit_exceeded"')
 
@@ -301,14 +326,20 @@ def _tool(value: Any, *, with_id: bool) -> ToolTemplate:
     """One `{name, arguments, id?}`; mapping arguments become compact JSON in the order written."""
     keys = ("name", "arguments", "id") if with_id else ("name", "arguments")
     if not isinstance(value, Mapping):
-        raise Invalid(f"expected a mapping such as {{name: get_weather, arguments: {{city: Paris}}}}; got {value!r}")
+        raise Invalid(
+            f"expected a mapping such as {{name: get_weather, arguments: {{city: Paris}}}}; got {value!r}"
+        )
     unknown = [k for k in value if k not in keys]
     if unknown:
         hint = did_you_mean(unknown[0], keys)
-        raise Invalid(f"unknown key {unknown[0]!r}.{hint} Valid keys: {', '.join(keys)}.", line_of(value, unknown[0]))
+        raise Invalid(
+            f"unknown key {unknown[0]!r}.{hint} Valid keys: {', '.join(keys)}.", line_of(value, unknown[0])
+        )
     name = value.get("name")
     if not isinstance(name, str) or not name:
-        raise Invalid("each call needs a name, e.g. {name: get_weather, arguments: {city: Paris}}", line_of(value))
+        raise Invalid(
+            "each call needs a name, e.g. {name: get_weather, arguments: {city: Paris}}", line_of(value)
+        )
     tool_id = value.get("id")
     if tool_id is not None and not isinstance(tool_id, str):
         raise Invalid(f"id must be a string such as call_abc123; got {tool_id!r}", line_of(value, "id"))
@@ -316,7 +347,9 @@ def _tool(value: Any, *, with_id: bool) -> ToolTemplate:
     if isinstance(arguments, str):
         return ToolTemplate(name, arguments, tool_id)
     if not isinstance(arguments, Mapping):
-        raise Invalid("arguments must be a mapping (sent as JSON) or a JSON string", line_of(value, "arguments"))
+        raise Invalid(
+            "arguments must be a mapping (sent as JSON) or a JSON string", line_of(value, "arguments")
+        )
     structure, dynamic = _structure(arguments)
     if not dynamic:
         return ToolTemplate(name, json.dumps(structure, separators=(",", ":"), ensure_ascii=False), tool_id)

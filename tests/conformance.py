@@ -23,13 +23,13 @@ def _nullable(node: Any) -> Any:
         node = {k: _nullable(v) for k, v in node.items()}
         if node.pop("nullable", False) is True:
             kind = node.get("type")
+            if isinstance(node.get("enum"), list) and None not in node["enum"]:
+                node["enum"] = [*node["enum"], None]
             if isinstance(kind, str):
                 node["type"] = [kind, "null"]
             elif isinstance(kind, list) and "null" not in kind:
                 node["type"] = [*kind, "null"]
-            elif "enum" in node and None not in node["enum"]:
-                node["enum"] = [*node["enum"], None]
-            elif "type" not in node:
+            elif "type" not in node and "enum" not in node:
                 node = {"anyOf": [node, {"type": "null"}]}
         return node
     if isinstance(node, list):

@@ -50,3 +50,8 @@ def http(server: ServerThread, state: MockState) -> Iterator[httpx.Client]:
 
 def set_date(state: MockState, text: str) -> None:
     state.as_of = dt.date.fromisoformat(text)
+
+
+@pytest.fixture()
+def anyio_backend() -> str:
+    return "asyncio"
