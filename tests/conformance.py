@@ -1,12 +1,14 @@
 """Validate mockai's bodies against OpenAI's own OpenAPI spec (shared/reference/openapi/).
 
-The spec is loaded once per process. OpenAPI's `nullable: true` (3.0 style, also used inside the 3.1
+Tests validate against tests/data/openapi-subset.json, the schemas they need extracted from the spec,
+so they run without shared/ beside the clone; test_conformance_data checks it is current. OpenAPI's `nullable: true` (3.0 style, also used inside the 3.1
 file) is rewritten to JSON Schema's `type: [..., "null"]` so a plain Draft 2020-12 validator applies.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,18 @@ def spec(name: str = "current") -> dict[str, Any]:
         return _nullable(yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
+SUBSET = Path(__file__).with_name("data") / "openapi-subset.json"
+
+
+@functools.cache
+def subset(spec_name: str) -> dict[str, Any]:
+    """The schemas the tests use, extracted from the spec by tests/data/extract_schemas.py."""
+    return json.loads(SUBSET.read_text())[spec_name]
+
+
 @functools.cache
 def _validator(schema_name: str, spec_name: str) -> jsonschema.Validator:
-    root = spec(spec_name)
+    root = subset(spec_name)
     if schema_name not in root["components"]["schemas"]:
         raise KeyError(f"{schema_name} is not a schema in {SPECS[spec_name]}")
     schema = {**root, "$ref": f"#/components/schemas/{schema_name}"}
@@ -59,5 +70,5 @@ def validate(schema_name: str, instance: Any, spec_name: str = "current") -> Non
     _validator(schema_name, spec_name).validate(instance)
 
 
-def available() -> bool:
+def reference_available() -> bool:
     return (REFERENCE / "openapi" / SPECS["current"]).exists()
