@@ -73,6 +73,21 @@ async def limits(app: MockApp, ex: Exchange) -> None:
     await _reply(app, ex, {"status": "ok"})
 
 
+async def scenario(app: MockApp, ex: Exchange) -> None:
+    """PUT a scenario (the structure of a scenario file, as JSON): it replaces every rule, atomically."""
+    _authorise(app, ex)
+    from mockai.scenarios import ScenarioError, parse_scenario
+
+    body = await _json_body(app, ex)
+    try:
+        loaded = app.state.rules.replace(parse_scenario(body, name="admin"))
+    except ScenarioError as exc:
+        raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}") from None
+    for item in loaded:
+        app.state.apply(item)
+    await _reply(app, ex, {"status": "ok", "rules": len(app.state.rules.rules)})
+
+
 ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("GET", "/_mockai/health"): health,
     ("POST", "/_mockai/reset"): reset,
@@ -80,4 +95,5 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("GET", "/_mockai/clock"): clock,
     ("PUT", "/_mockai/clock"): clock,
     ("PUT", "/_mockai/limits"): limits,
+    ("PUT", "/_mockai/scenario"): scenario,
 }

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockai import catalogue, errors, generator
 from mockai.context import Ctx
-from mockai.endpoints import chat, completions
+from mockai.endpoints import chat, completions, edits, embeddings, speech, transcriptions, translations
 from mockai.reply import Reply
 from mockai.responses import JSON, json_bytes, send_body, send_stream
 from mockai.state import MockState
@@ -38,6 +38,11 @@ class Endpoint:
 MODEL_ROUTES: dict[str, Endpoint] = {
     "/v1/chat/completions": Endpoint("chat", chat),
     "/v1/completions": Endpoint("completions", completions),
+    "/v1/edits": Endpoint("edits", edits),
+    "/v1/embeddings": Endpoint("embeddings", embeddings),
+    "/v1/audio/transcriptions": Endpoint("transcriptions", transcriptions),
+    "/v1/audio/translations": Endpoint("translations", translations),
+    "/v1/audio/speech": Endpoint("speech", speech),
 }
 ENGINE_SUFFIXES = {"chat/completions": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings", "edits": "/v1/edits"}
 
@@ -190,8 +195,7 @@ class MockApp:
             ex.body = body
         ctx = self.context(ex, endpoint.name, body)
         plan = endpoint.module.prepare(body, ctx, ex.api_key, ex.headers)
-        rules = self.state.rules
-        reply = (rules.choose(plan.call) if rules is not None else None) or DEFAULT_REPLY
+        reply = self.state.rules.choose(plan.call) or DEFAULT_REPLY
         model_name = plan.resolved.name
         if reply.error is not None:
             e = reply.error

@@ -69,8 +69,6 @@ def serve(args: Any) -> int:
         real_time=args.real_time,
     )
     state = MockState.from_settings(settings)
-    if settings.scenarios:
-        load_scenarios(state, settings.scenarios)
     if not _is_loopback(args.host):
         print(f"mockai: warning: listening on {args.host}, reachable from other machines; it is a test double with no real auth.", file=sys.stderr)
     sock = bind(args.host, args.port)
@@ -98,17 +96,6 @@ def serve(args: Any) -> int:
     quiet_scripted_cuts()
     Server(uvicorn_config(create_app(state), args.log_level)).run(sockets=[sock])
     return 0
-
-
-def load_scenarios(state: Any, paths: Sequence[str]) -> None:
-    """Load scenario files into a state's rule engine; a bad file stops the server before it starts."""
-    from mockai.rules import RuleEngine
-    from mockai.scenarios import load_file
-
-    engine = RuleEngine(seed=state.seed)
-    for path in paths:
-        engine.load(load_file(path))
-    state.rules = engine
 
 
 def check(files: Sequence[str]) -> int:

@@ -200,7 +200,8 @@ class Stream(Matcher):
         super().__init__(value)
 
     def matches(self, call: Call) -> bool:
-        return (call.body.get("stream") is True) is self.value
+        stream = call.body.get("stream")  # a multipart form sends the text "true"
+        return (stream is True or (isinstance(stream, str) and stream.lower() == "true")) is self.value
 
 
 class Json(Matcher):

@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from mockai.call import ENDPOINTS, Call
 from mockai.matching import START, Probe
@@ -24,7 +24,7 @@ from mockai.reply import Reply
 from mockai.scenarios import INLINE, Rule, Scenario, load_scenario, parse_rule, parse_scenario
 from mockai.templating import ReplyTemplate
 
-ScenarioLike = Union[Scenario, Mapping[str, Any], "list[Any]", str, "os.PathLike[str]"]
+ScenarioLike: TypeAlias = Scenario | Mapping[str, Any] | list[Any] | str | os.PathLike[str]
 """A Scenario, its data (a mapping, or a bare list of rules), or the path of a scenario file."""
 
 SHOWN = 10

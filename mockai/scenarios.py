@@ -39,6 +39,7 @@ TOP_KEYS = ("name", "description", "rules", "limits", "as_of", "seed")
 RULE_KEYS = ("name", "id", "description", "match", "reply", "replies", "times", "next_state")
 LIMIT_KEYS = ("rpm", "tpm")
 SUFFIXES = (".yaml", ".yml", ".json")
+NESTED = "this rule nests too deeply, or contains itself through a YAML alias; write it out plainly"
 YAML_HINT = "Check the indentation and quoting here or just above."
 
 
@@ -178,7 +179,7 @@ def _yaml(text: str, source: str) -> tuple[Any, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         reason = f"invalid YAML: {exc.problem or exc.context}. {YAML_HINT}"
         return None, [Problem(source, mark.line + 1 if mark else None, reason)]
-    except (yaml.YAMLError, RecursionError) as exc:
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:  # ValueError: an int of 4300+ digits
         return None, [Problem(source, None, f"invalid YAML: {exc}")]
     finally:
         loader.dispose()
@@ -192,7 +193,7 @@ def _text(text: str, source: str) -> tuple[Any, list[Problem]]:
     """Parse JSON (when it is JSON) or YAML, keeping line numbers wherever YAML can give them."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         if source.lower().endswith(".json") and isinstance(exc, json.JSONDecodeError):
             return None, [Problem(source, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno}).")]
         return _yaml(text, source)
@@ -212,9 +213,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return scenario_from_text(text, source=source, name=Path(source).stem)
 
 
-def scenario_from_text(text: str, *, source: str | None = None, name: str | None = None) -> Scenario:
-    """A scenario from YAML or JSON text (a file's, or an admin request's body)."""
-    data, problems = _text(text, source or "<text>")
+def scenario_from_text(text: str, *, source: str = "<text>", name: str | None = None) -> Scenario:
+    """A scenario from YAML or JSON text (a file, an admin request body); `source` names it in errors."""
+    data, problems = _text(text, source)
     if data is None and not problems:
         problems = [Problem(source, None, "the scenario is empty; write at least rules: [...]")]
     if data is None:
@@ -293,7 +294,10 @@ def _scenario(data: Any, path: str | None, default_name: str | None) -> tuple[Sc
         issues.append(Issue(f"rules must be a list of rules; got {rules_data!r}", line_of(data, "rules")))
         rules_data = []
     for number, item in enumerate(rules_data, 1):
-        rule, rule_issues = _rule(item, name, number, path, line_of(data, "rules"))
+        try:
+            rule, rule_issues = _rule(item, name, number, path, line_of(data, "rules"))
+        except RecursionError:  # a YAML alias inside itself
+            rule, rule_issues = None, [Issue(NESTED, line_of(item) or line_of(data, "rules"))]
         problems.extend(_problem(path, number, i) for i in rule_issues)
         if rule is not None:
             rules.append(rule)

@@ -14,6 +14,8 @@ from typing import Any
 from mockai import catalogue
 from mockai.journal import Journal
 from mockai.ratelimit import DEFAULT_LIMITS, Limits, RateLimiter
+from mockai.rules import RuleEngine
+from mockai.scenarios import Scenario, load_scenario
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ class MockState:
     seed: int = 0
     journal: Journal = field(default_factory=Journal)
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    rules: Any = None
-    """The scenario rule engine (mockai.rules.RuleEngine)."""
+    rules: RuleEngine = field(default_factory=RuleEngine)
+    """Scripted replies: the scenario rules, first match answers."""
     counter: Any = field(default_factory=itertools.count)
 
     @classmethod
@@ -58,8 +60,20 @@ class MockState:
             seed=settings.seed,
             journal=Journal(settings.journal_size),
             limiter=RateLimiter(limits),
+            rules=RuleEngine(seed=settings.seed),
         )
+        for path in settings.scenarios:
+            state.apply(state.rules.load(load_scenario(path)))
         return state
+
+    def apply(self, scenario: Scenario) -> None:
+        """Take a scenario's own settings: per-model limits, simulated date, seed."""
+        for model, limit in scenario.limits.items():
+            self.limiter.set_limits(rpm=limit.rpm, tpm=limit.tpm, model=model)
+        if scenario.as_of is not None:
+            self.as_of = scenario.as_of
+        if scenario.seed is not None:
+            self.seed = self.rules.seed = scenario.seed
 
     def reset(self) -> None:
         """Back to how the server started: journal, counters, limiter buckets, scenario state."""
@@ -67,5 +81,4 @@ class MockState:
         self.limiter.reset(limits=True)
         self.as_of = self.settings.as_of or catalogue.today()
         self.seed = self.settings.seed
-        if self.rules is not None:
-            self.rules.reset()
+        self.rules.reset()

@@ -29,15 +29,8 @@ REPLY_KEYS = (
     "error", "delay", "stream", "usage", "language", "duration",
 )  # fmt: skip
 OUTPUT_KEYS = (
-    "content",
-    "text",
-    "tool_calls",
-    "function_call",
-    "refusal",
-    "embedding",
-    "finish_reason",
-    "usage",
-)
+    "content", "text", "tool_calls", "function_call", "refusal", "embedding", "finish_reason", "usage",
+)  # fmt: skip
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 STREAM_KEYS = ("tokens_per_second", "chunk_tokens", "cut_after", "error_after", "malformed_after")
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -116,6 +109,11 @@ def _show(value: Any) -> str:
         return value
     if value is MISSING or value is None:
         return ""
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    """Compact JSON, keys in the order written, non-ASCII as is (as the API writes arguments)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -130,9 +128,7 @@ class ToolTemplate:
     def render(self, call: Call | None = None, call_count: int = 0) -> ToolCall:
         arguments = self.arguments
         if not isinstance(arguments, str):
-            arguments = json.dumps(
-                _fill(arguments, call, call_count), separators=(",", ":"), ensure_ascii=False
-            )
+            arguments = _json(_fill(arguments, call, call_count))
         return ToolCall(name=self.name, arguments=arguments, id=self.id)
 
 
@@ -250,7 +246,13 @@ def _string(value: Any, example: str) -> str:
 
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number that is also a float (not a bool, NaN, infinity or a too-large int)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _number(value: Any, what: str) -> float:
@@ -308,7 +310,7 @@ def _error(value: Any) -> tuple[ErrorReply, Template | None]:
 
 def _error_value(key: str, value: Any) -> Any:
     if key == "status":
-        if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+        if not is_count(value, 400) or value > 599:
             raise Invalid(f"expected an HTTP error status from 400 to 599, e.g. 429; got {value!r}")
         return value
     if key == "headers":
@@ -325,16 +327,7 @@ def _error_value(key: str, value: Any) -> Any:
 def _tool(value: Any, *, with_id: bool) -> ToolTemplate:
     """One `{name, arguments, id?}`; mapping arguments become compact JSON in the order written."""
     keys = ("name", "arguments", "id") if with_id else ("name", "arguments")
-    if not isinstance(value, Mapping):
-        raise Invalid(
-            f"expected a mapping such as {{name: get_weather, arguments: {{city: Paris}}}}; got {value!r}"
-        )
-    unknown = [k for k in value if k not in keys]
-    if unknown:
-        hint = did_you_mean(unknown[0], keys)
-        raise Invalid(
-            f"unknown key {unknown[0]!r}.{hint} Valid keys: {', '.join(keys)}.", line_of(value, unknown[0])
-        )
+    _table(value, keys, lambda _, v: v, "{name: get_weather, arguments: {city: Paris}}")
     name = value.get("name")
     if not isinstance(name, str) or not name:
         raise Invalid(
@@ -351,9 +344,7 @@ def _tool(value: Any, *, with_id: bool) -> ToolTemplate:
             "arguments must be a mapping (sent as JSON) or a JSON string", line_of(value, "arguments")
         )
     structure, dynamic = _structure(arguments)
-    if not dynamic:
-        return ToolTemplate(name, json.dumps(structure, separators=(",", ":"), ensure_ascii=False), tool_id)
-    return ToolTemplate(name, structure, tool_id)
+    return ToolTemplate(name, structure if dynamic else _json(structure), tool_id)
 
 
 def _structure(value: Any) -> tuple[Any, bool]:

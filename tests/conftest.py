@@ -25,10 +25,10 @@ def state(server: ServerThread) -> Iterator[MockState]:
     """The session server's state, reset to defaults (today, seed 0, no rules) around each test."""
     assert server.state is not None
     server.state.reset()
-    server.state.rules = None
+    server.state.rules.clear()
     yield server.state
     server.state.reset()
-    server.state.rules = None
+    server.state.rules.clear()
 
 
 @pytest.fixture()

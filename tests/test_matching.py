@@ -124,14 +124,13 @@ def test_matchers_are_sorted_cheapest_first_and_gates_last() -> None:
     [
         (
             {"contians": "x"},
-            "unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, contains, "
-            "endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
+            "unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
+            "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
         ),
         (
             {"endpoint": "chat_completions"},
             "match.endpoint: unknown endpoint 'chat_completions'. Did you mean 'completions'? Valid "
-            "endpoints: "
-            "chat, completions, edits, embeddings, transcriptions, translations, speech.",
+            "endpoints: chat, completions, edits, embeddings, transcriptions, translations, speech.",
         ),
         ({"model": 4}, 'match.model: expected a string or a list of strings, e.g. model: "gpt-4*"; got 4'),
         (
@@ -240,3 +239,8 @@ def test_probability_draws_are_fixed_by_seed_rule_and_call_number() -> None:
 )
 def test_json_values_compare_like_json_not_like_python(a: Any, b: Any, expected: bool) -> None:
     assert same(a, b) is expected
+
+
+def test_stream_reads_a_multipart_form_field_too() -> None:
+    call = Call("transcriptions", "gpt-4o-transcribe", {"stream": "true", "file": "a.wav"}, "")
+    assert fits({"stream": True}, call)

@@ -132,8 +132,7 @@ def test_json_mistakes_point_at_their_lines(tmp_path: Path) -> None:
     good = {"rules": [{"match": {"contains": "hi"}, "reply": {"contnet": "Hello"}}]}
     assert problems_of(json.dumps(good, indent=1), tmp_path, "j.json") == [
         f"{tmp_path}/j.json:8: unknown reply key 'contnet'. Did you mean 'content'? Valid keys: content, "
-        f"delay, "
-        "duration, embedding, error, finish_reason, function_call, language, refusal, stream, text, "
+        "delay, duration, embedding, error, finish_reason, function_call, language, refusal, stream, text, "
         "tool_calls, usage."
     ]
     assert problems_of('{"rules": [}', tmp_path, "j.json") == [
@@ -178,31 +177,26 @@ def test_every_mistake_in_a_file_is_reported_with_its_line_and_a_fix(tmp_path: P
     path = f"{tmp_path}/x.yaml"
     assert problems_of(text, tmp_path) == [
         f"{path}:3: unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-        f"contains, "
-        "endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
+        "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
         f"{path}:6: match.endpoint: unknown endpoint 'chatt'. Did you mean 'chat'? Valid endpoints: chat, "
         "completions, edits, embeddings, transcriptions, translations, speech.",
         f"{path}:7: match.regex: invalid regular expression '(unclosed': missing ), unterminated subpattern "
-        f"at "
-        "position 0. Fix it, or use contains for a plain substring.",
+        "at position 0. Fix it, or use contains for a plain substring.",
         f"{path}:8: times must be a whole number of at least 1; got -1",
         f"{path}:10: reply.content: unknown placeholder '{{{{ __class__ }}}}'. Valid placeholders: "
-        f"{{{{ text }}}}, "
-        "{{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, {{ json.<dotted.path> }}. "
-        "Write \\{{ for a literal '{{'.",
+        "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, "
+        "{{ json.<dotted.path> }}. Write \\{{ for a literal '{{'.",
         f"{path}:11: reply.finish_reason: 'stopp' is not a finish reason. Did you mean 'stop'? Valid: stop, "
-        f"length, "
-        "tool_calls, content_filter, function_call.",
+        "length, tool_calls, content_filter, function_call.",
         f'{path}:12: match.model: expected a string or a list of strings, e.g. model: "gpt-4*"; got 3',
-        f"{path}:13: replies must be a non-empty list, e.g. replies: [{{error: {{status: 503}}}}, {{}}]; "
-        f"got []",
+        f"{path}:13: replies must be a non-empty list, e.g. replies: [{{error: {{status: 503}}}}, {{}}]; got "
+        "[]",
         f"{path}:14: unknown rule key 'contains'. Match keys go under 'match:', e.g. match: "
-        f"{{contains: ...}}. "
-        "Valid keys: name, id, description, match, reply, replies, times, next_state.",
+        "{contains: ...}. Valid keys: name, id, description, match, reply, replies, times, next_state.",
         f"{path}:15: reply.error.status: expected an HTTP error status from 400 to 599, e.g. 429; got 200",
         f"{path}:15: an error reply cannot also have content; use two replies",
         f"{path}:16: a rule needs reply: {{...}} (one answer) or replies: [...] (answers in order); one is "
-        f"missing",
+        "missing",
     ]
 
 
@@ -239,8 +233,8 @@ def test_the_error_carries_its_problems_and_subclasses_value_error(tmp_path: Pat
         ("", "the scenario is empty; write at least rules: [...]"),
         (
             "- 1\n",
-            "rule 1: a rule must be a mapping such as {match: {contains: hello}, reply: {content: Hi}}; got "
-            "1",
+            "rule 1: a rule must be a mapping such as "
+            "{match: {contains: hello}, reply: {content: Hi}}; got 1",
         ),
         (
             "rule: []\n",
@@ -276,8 +270,8 @@ def test_the_error_carries_its_problems_and_subclasses_value_error(tmp_path: Pat
         ),
         (
             "rules:\n- {reply: {}, content: hi}\n",
-            "2: unknown rule key 'content'. Reply keys go under 'reply:', e.g. reply: {content: ...}. Valid "
-            "keys: name, id, description, match, reply, replies, times, next_state.",
+            "2: unknown rule key 'content'. Reply keys go under 'reply:', e.g. reply: {content: ...}. "
+            "Valid keys: name, id, description, match, reply, replies, times, next_state.",
         ),
         (
             "rules:\n- reply: 42\n",
@@ -321,6 +315,10 @@ def test_the_error_carries_its_problems_and_subclasses_value_error(tmp_path: Pat
             "2: reply.delay: expected seconds from 0, e.g. delay: 0.5; got -1",
         ),
         (
+            "rules:\n- reply: {delay: .inf}\n",
+            "2: reply.delay: expected seconds from 0, e.g. delay: 0.5; got inf",
+        ),
+        (
             "rules:\n- reply: {embedding: []}\n",
             "2: reply.embedding: expected a non-empty list of numbers, e.g. embedding: [0.6, 0.8]",
         ),
@@ -348,6 +346,15 @@ def test_each_kind_of_mistake_has_a_clear_message(tmp_path: Path, text: str, mes
     assert problems_of(text, tmp_path) == [expected.replace("FILE", path)]
 
 
+def test_numbers_too_large_for_a_float_are_rejected_not_crashed_on() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"rules": [{"reply": {"embedding": [10**400]}}, {"reply": {"delay": 10**400}}]})
+    assert [p.message for p in caught.value.problems] == [
+        "rule 1: reply.embedding: expected a non-empty list of numbers, e.g. embedding: [0.6, 0.8]",
+        f"rule 2: reply.delay: expected seconds from 0, e.g. delay: 0.5; got {10**400}",
+    ]
+
+
 def test_problems_in_rules_given_as_data_name_the_rule() -> None:
     engine = RuleEngine()
     engine.add_rule({"reply": {}})
@@ -355,8 +362,7 @@ def test_problems_in_rules_given_as_data_name_the_rule() -> None:
         engine.add_rule({"match": {"contians": "x"}, "reply": {}})
     assert str(caught.value) == (
         "rule 2: unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-        "contains, "
-        "endpoint, icontains, json, model, probability, regex, state, stream, system, tools."
+        "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools."
     )
     assert len(engine.rules) == 1
 
@@ -368,8 +374,7 @@ def test_check_files_lists_problems_across_files_and_directories(tmp_path: Path)
     assert check_files([tmp_path / "good.yaml"]) == []
     assert [str(p) for p in check_files([tmp_path, tmp_path / "missing.yaml"])] == [
         f"{tmp_path}/bad.yml:1: unknown reply key 'contnt'. Did you mean 'content'? Valid keys: content, "
-        f"delay, "
-        "duration, embedding, error, finish_reason, function_call, language, refusal, stream, text, "
+        "delay, duration, embedding, error, finish_reason, function_call, language, refusal, stream, text, "
         "tool_calls, usage.",
         f"{tmp_path}/missing.yaml: cannot read the file: No such file or directory",
     ]
@@ -452,8 +457,9 @@ def test_placeholders_fill_from_the_request() -> None:
             "name": "echo",
             "reply": {
                 "content": "You said: {{ text }} to {{model}} on {{ endpoint }} ({{ call_count }}); "
-                "system={{ system }}; first={{ json.messages.0.content }}; t={{ json.temperature }}; "
-                "fmt={{ json.response_format }}; none=[{{ json.nope.0 }}]",
+                "system={{ system }}; first={{ json.messages.0.content }}; "
+                "t={{ json.temperature }}; fmt={{ json.response_format }}; "
+                "none=[{{ json.nope.0 }}]",
             },
         }
     )
@@ -734,8 +740,8 @@ def test_explain_names_the_nearest_miss_first(tmp_path: Path) -> None:
         "rules, nearest first:\n"
         f"  rule 'greeting' ({path}:5): failed on contains='hi there'\n"
         f"  rule #3 ({path}:8): failed on model='gpt-3*', regex='^bye'\n"
-        f"  rule #4 ({path}:11): failed on state='waiting' (scenario state is 'started'), call=2 (this "
-        f"would be call 1)\n"
+        f"  rule #4 ({path}:11): failed on state='waiting' (scenario state is 'started'), call=2 (this would "
+        "be call 1)\n"
         f"  rule #1 ({path}:3): failed on endpoint='embeddings'"
     )
     assert engine.choose(call) is None
@@ -754,8 +760,8 @@ def test_explain_reports_a_used_up_rule() -> None:
     engine = engine_with({"times": 1, "reply": {}})
     engine.choose(chat())
     assert engine.explain(chat("hi")) == (
-        "no rule matched chat (model='gpt-4o-mini', text='hi'); closest: rule #1 (scenario 't') "
-        "failed on times=1 (used up)"
+        "no rule matched chat (model='gpt-4o-mini', text='hi'); closest: rule #1 (scenario 't') failed on "
+        "times=1 (used up)"
     )
 
 
@@ -764,7 +770,15 @@ def test_explain_reports_a_used_up_rule() -> None:
 KEYS = st.sampled_from(
     [*TOP_KEYS, *RULE_KEYS, *MATCHERS, *REPLY_KEYS, "status", "every", "name", "arguments"]
 )
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12) | st.dates()
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.just(10**400)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.dates()
+)
 VALUES = st.recursive(
     SCALARS,
     lambda inner: (
@@ -812,3 +826,27 @@ def test_any_list_of_rule_dicts_either_loads_or_raises_scenario_error(rules: lis
 def test_any_text_either_loads_or_raises_scenario_error(text: str) -> None:
     with contextlib.suppress(ScenarioError):
         scenario_from_text(text, source="<fuzz>")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "rules: [{reply: {delay: " + "9" * 5000 + "}}]",
+            "<text>: invalid YAML: Exceeds the limit (4300 digits)",
+        ),
+        ("[" * 100_000, "<text>: invalid YAML: maximum recursion depth exceeded"),
+        (
+            "rules:\n- reply: &x {tool_calls: [{name: f, arguments: *x}]}",
+            "<text>:2: this rule nests too deeply",
+        ),
+        (
+            "a: !!python/object/apply:os.system [echo]",
+            "<text>:1: invalid YAML: could not determine a constructor",
+        ),
+    ],
+)
+def test_hostile_yaml_is_refused_with_a_scenario_error(text: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_text(text)
+    assert str(caught.value).startswith(message)
