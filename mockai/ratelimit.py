@@ -44,8 +44,8 @@ def _validate(name: str, value: object) -> None:
         raise UsageError(f"mockai: {name} must be a whole number >= 1, got {value!r}.")
 
 
-DEFAULT_LIMITS = Limits(rpm=10_000, tpm=10_000_000)
-"""High enough that no test hits them by accident; tests lower them with `set_limits`."""
+DEFAULT_LIMITS = Limits(rpm=30_000, tpm=150_000_000)
+"""The headers a high-tier key sees. Not enforced until limits are set: a fast suite must never hit them."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,11 @@ class RateLimiter:
         *,
         now: Callable[[], float] = time.monotonic,
         max_buckets: int = 4096,
+        enforce: bool = True,
     ) -> None:
-        self._initial = (limits, dict(models or {}))
+        self._initial = (limits, dict(models or {}), enforce)
+        self.enforce = enforce
+        """When False, headers count down but nothing is refused (the default until limits are set)."""
         self._default = limits
         self._models: dict[str, tuple[int | None, int | None]] = {}
         self._now = now
@@ -108,6 +111,7 @@ class RateLimiter:
             if value is not None:
                 _validate(name, value)
         with self._lock:
+            self.enforce = True
             if model is None:
                 self._default = Limits(rpm or self._default.rpm, tpm or self._default.tpm)
             else:
@@ -126,6 +130,7 @@ class RateLimiter:
             self._buckets.clear()
             if limits:
                 self._default = self._initial[0]
+                self.enforce = self._initial[2]
                 self._models = {m: (v.rpm, v.tpm) for m, v in self._initial[1].items()}
 
     def __len__(self) -> int:
@@ -148,6 +153,8 @@ class RateLimiter:
             elif left + EPSILON < tokens:
                 refusal = "tokens"
             else:
+                refusal = None
+            if refusal is None or not self.enforce:
                 refusal = None
                 bucket.requests = requests = max(0.0, requests - 1)
                 bucket.tokens = left = max(0.0, left - tokens)

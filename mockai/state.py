@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockai import catalogue
+from mockai.errors import UsageError
+from mockai.fingerprint import DEFAULT_IGNORE
 from mockai.journal import Journal
 from mockai.ratelimit import DEFAULT_LIMITS, Limits, RateLimiter
 from mockai.rules import RuleEngine
@@ -38,6 +40,20 @@ class Settings:
     admin_token: str | None = None
     """When set, /_mockai/ requests must carry `Authorization: Bearer <token>`."""
     max_body_bytes: int = 32 * 1024 * 1024
+    cassette: str | None = None
+    """Serve /v1/... from this cassette file (see mockai.recorder); None: no cassette layer."""
+    record_mode: str = "none"
+    """all | new_episodes | none | once (mockai.cassette.RecordMode)."""
+    upstream: str | None = None
+    """The base URL recordings are fetched from, e.g. https://api.openai.com/v1."""
+    upstream_timeout: float = 600.0
+    match_ignore: tuple[str, ...] = DEFAULT_IGNORE
+    """Body fields (dotted paths) left out when matching a request to a recording."""
+    scrub_headers: tuple[str, ...] = ()
+    scrub_fields: tuple[str, ...] = ()
+    """Extra headers and JSON fields redacted before a cassette is written (the usual secrets always are)."""
+    replay_speed: str = "fast"
+    """fast | realtime: replay streams at once or with their recorded timing."""
 
 
 @dataclass
@@ -46,10 +62,12 @@ class MockState:
     as_of: dt.date = field(default_factory=catalogue.today)
     seed: int = 0
     journal: Journal = field(default_factory=Journal)
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(enforce=False))
     rules: RuleEngine = field(default_factory=RuleEngine)
     """Scripted replies: the scenario rules, first match answers."""
     counter: Any = field(default_factory=itertools.count)
+    cassette: Any = None
+    """The cassette in use (mockai.recorder.CassetteSession), set by recorder.use_cassette."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
@@ -59,11 +77,17 @@ class MockState:
             as_of=settings.as_of or catalogue.today(),
             seed=settings.seed,
             journal=Journal(settings.journal_size),
-            limiter=RateLimiter(limits),
+            limiter=RateLimiter(limits, enforce=settings.rpm is not None or settings.tpm is not None),
             rules=RuleEngine(seed=settings.seed),
         )
         for path in settings.scenarios:
             state.apply(state.rules.load(load_scenario(path)))
+        if settings.cassette is not None:
+            from mockai.recorder import use_cassette
+
+            use_cassette(state, settings.cassette, settings.record_mode, settings.upstream)
+        elif settings.upstream is not None or settings.record_mode != "none":
+            raise UsageError("recording needs a cassette file to write to: add --cassette PATH (e.g. cassettes/session.jsonl).")
         return state
 
     def apply(self, scenario: Scenario) -> None:
@@ -82,3 +106,5 @@ class MockState:
         self.as_of = self.settings.as_of or catalogue.today()
         self.seed = self.settings.seed
         self.rules.reset()
+        if self.cassette is not None:
+            self.cassette.cassette.rewind()

@@ -262,7 +262,7 @@ def test_limits_that_are_not_whole_numbers_above_zero_are_rejected_with_their_na
         limits.set_limits(rpm=bad, model="gpt-4*")  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=r"^mockai: tpm must be a whole number >= 1"):
         Limits(rpm=1, tpm=bad)  # type: ignore[arg-type]
-    assert limits.limits_for("gpt-4o") == DEFAULT_LIMITS
+    assert limits.limits_for("gpt-4o") == Limits(10_000, 10_000_000)
 
 
 def test_a_negative_token_cost_is_a_usage_error() -> None:
@@ -313,3 +313,12 @@ def test_a_check_costs_microseconds_not_milliseconds() -> None:
         limits.check(f"key-{n % 50}", "gpt-4o-mini", 100)
     per_check = (time.perf_counter() - started) / runs
     assert per_check < 200e-6  # measured ~2 us; the bound only catches an accidental slow path
+
+
+def test_an_unenforced_limiter_counts_down_in_its_headers_but_refuses_nothing() -> None:
+    limits = RateLimiter(Limits(rpm=2, tpm=100), now=lambda: 0.0, enforce=False)
+    decisions = [limits.check("k", "m", 10) for _ in range(4)]
+    assert all(d.allowed for d in decisions)
+    assert [d.headers["x-ratelimit-remaining-requests"] for d in decisions] == ["1", "0", "0", "0"]
+    limits.set_limits(rpm=2)
+    assert [limits.check("k", "m", 10).allowed for _ in range(3)] == [True, True, False]

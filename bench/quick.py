@@ -1,0 +1,75 @@
+"""Quick figures for the core server: import time, process start to first answer, and requests per
+second for a short non-streaming chat completion from a separate load process on loopback.
+
+    .venv/bin/python bench/quick.py [--seconds 5] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}], "max_tokens": 20}
+
+
+def import_time(repeats: int = 5) -> float:
+    code = "import time; t = time.perf_counter(); import mockai.app; print(time.perf_counter() - t)"
+    return statistics.median(float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(repeats))
+
+
+def start_to_ready() -> tuple[float, subprocess.Popen[str], str]:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().split()[3]  # type: ignore[union-attr]
+    with httpx.Client() as c:
+        while True:
+            try:
+                if c.post(url + "/chat/completions", json=CHAT).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.001)
+    return time.perf_counter() - started, proc, url
+
+
+async def load(url: str, seconds: float, concurrency: int) -> tuple[int, int]:
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                response = await client.post(url + "/chat/completions", json=CHAT)
+                done += 1
+                errors += response.status_code != 200
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    print(f"import mockai.app: {import_time() * 1000:.0f} ms (median of 5)")
+    ready, proc, url = start_to_ready()
+    try:
+        print(f"process start to first chat answer: {ready * 1000:.0f} ms")
+        # The load runs in this process, the server in its own: one core each on a 2-core machine.
+        done, errors = asyncio.run(load(url, args.seconds, args.concurrency))
+        print(f"short chat completion: {done / args.seconds:.0f} requests/s over {args.seconds:.0f} s, {args.concurrency} connections, {errors} errors")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
