@@ -88,6 +88,26 @@ async def scenario(app: MockApp, ex: Exchange) -> None:
     await _reply(app, ex, {"status": "ok", "rules": len(app.state.rules.rules)})
 
 
+async def clear_scenario(app: MockApp, ex: Exchange) -> None:
+    """DELETE the scenario: every rule goes (limits, clock and seed stay until a reset)."""
+    _authorise(app, ex)
+    app.state.rules.clear()
+    await _reply(app, ex, {"status": "ok", "rules": 0})
+
+
+async def add_rule(app: MockApp, ex: Exchange) -> None:
+    """POST one rule, shaped like an entry of a file's `rules:`; it is tried after the rules already loaded."""
+    _authorise(app, ex)
+    from mockai.scenarios import ScenarioError
+
+    body = await _json_body(app, ex)
+    try:
+        rule = app.state.rules.add_rule(body)
+    except ScenarioError as exc:
+        raise errors.OpenAIError(400, f"mockai: the rule has mistakes: {exc}") from None
+    await _reply(app, ex, {"status": "ok", "source": rule.source, "rules": len(app.state.rules.rules)})
+
+
 ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("GET", "/_mockai/health"): health,
     ("POST", "/_mockai/reset"): reset,
@@ -96,4 +116,6 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("PUT", "/_mockai/clock"): clock,
     ("PUT", "/_mockai/limits"): limits,
     ("PUT", "/_mockai/scenario"): scenario,
+    ("DELETE", "/_mockai/scenario"): clear_scenario,
+    ("POST", "/_mockai/rules"): add_rule,
 }

@@ -94,10 +94,17 @@ class MockApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         n = next(self.state.counter)
+        started = False
+
+        async def tracked_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         ex = Exchange(
             scope=scope,
             receive=receive,
-            send=send,
+            send=tracked_send,
             method=scope["method"],
             path=scope["path"],
             headers=headers,
@@ -107,9 +114,12 @@ class MockApp:
         try:
             await self.dispatch(ex)
         except errors.OpenAIError as exc:
-            await self.send_error(ex, exc)
-        except Exception as exc:  # noqa: BLE001 - a bug must still answer in OpenAI's envelope
-            await self.send_error(ex, errors.OpenAIError(500, f"mockai internal error: {type(exc).__name__}: {exc}", type="server_error"))
+            if not started:
+                await self.send_error(ex, exc)
+        except Exception as exc:
+            # A bug in mockai: still answer in OpenAI's envelope, then let uvicorn log the traceback.
+            if not started:
+                await self.send_error(ex, errors.OpenAIError(500, f"mockai internal error: {type(exc).__name__}: {exc}", type="server_error"))
             raise
 
     async def dispatch(self, ex: Exchange) -> None:
@@ -122,6 +132,11 @@ class MockApp:
             await handler(self, ex)
             return
         self.check_api_key(ex)
+        if self.state.cassette is not None and path.startswith("/v1/"):
+            from mockai import recorder
+
+            if await recorder.handle(self, ex):
+                return
         endpoint = MODEL_ROUTES.get(path)
         model_from_path = None
         if endpoint is None and path.startswith("/v1/engines/"):
@@ -199,7 +214,7 @@ class MockApp:
         model_name = plan.resolved.name
         if reply.error is not None:
             e = reply.error
-            base = errors.for_status(e.status, ex.request_id, body.get("model", ""), ex.api_key)
+            base = errors.for_status(e.status, ex.request_id, body.get("model", ""), ex.api_key, e.type or e.code)
             exc = errors.OpenAIError(
                 e.status,
                 e.message or base.message,

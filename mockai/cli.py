@@ -31,9 +31,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", default=None, help="require this bearer token on /_mockai/ requests")
     serve.add_argument("--real-time", action="store_true", help="use the wall clock for `created` (default: derived from the request)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    rec = serve.add_argument_group("record and replay", "serve /v1/... from a cassette, or record one through an upstream")
+    rec.add_argument("--cassette", default=None, metavar="PATH", help="cassette file (JSON lines; a vcrpy .yaml replays too)")
+    rec.add_argument("--record", action="store_true", help="forward every request to --upstream and record it (same as --record-mode all)")
+    rec.add_argument("--record-mode", default=None, metavar="MODE", help="all | new_episodes | none | once (default none: replay only)")
+    rec.add_argument("--upstream", default=None, metavar="URL", help="base URL to record from, e.g. https://api.openai.com/v1")
+    rec.add_argument("--upstream-timeout", type=float, default=600.0, metavar="SECONDS", help="give up on the upstream after this long (default 600)")
+    rec.add_argument("--replay-speed", default="fast", metavar="SPEED", help="fast | realtime: replay streams at once or at recorded speed (default fast)")
+    rec.add_argument("--match-ignore", action="append", default=None, metavar="FIELD", help="body field (dotted path) left out of matching; repeatable; replaces the default: user")
+    rec.add_argument("--scrub-header", action="append", default=[], metavar="NAME", help="also redact this header in cassettes (repeatable)")
+    rec.add_argument("--scrub-field", action="append", default=[], metavar="NAME", help="also redact this JSON field in cassettes (repeatable)")
 
     check = sub.add_parser("check", help="validate scenario files; exit 1 if any has a mistake")
     check.add_argument("files", nargs="+", metavar="FILE")
+
+    convert = sub.add_parser("import-vcr", help="convert a vcrpy / pytest-recording YAML cassette into a mockai cassette")
+    convert.add_argument("source", metavar="IN.yaml")
+    convert.add_argument("target", metavar="OUT.jsonl")
     return parser
 
 
@@ -42,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "import-vcr":
+            return import_vcr(args.source, args.target)
         return check(args.files)
     except MockAIError as exc:
         print(f"mockai: {exc}", file=sys.stderr)
@@ -67,8 +83,18 @@ def serve(args: Any) -> int:
         api_key=args.api_key,
         admin_token=args.admin_token,
         real_time=args.real_time,
+        cassette=args.cassette,
+        record_mode=args.record_mode or ("all" if args.record else "none"),
+        upstream=args.upstream,
+        upstream_timeout=args.upstream_timeout,
+        replay_speed=args.replay_speed,
+        match_ignore=tuple(args.match_ignore) if args.match_ignore is not None else Settings.match_ignore,
+        scrub_headers=tuple(args.scrub_header),
+        scrub_fields=tuple(args.scrub_field),
     )
     state = MockState.from_settings(settings)
+    if state.cassette is not None:
+        print(f"mockai: {state.cassette.describe()}", file=sys.stderr)
     if not _is_loopback(args.host):
         print(f"mockai: warning: listening on {args.host}, reachable from other machines; it is a test double with no real auth.", file=sys.stderr)
     sock = bind(args.host, args.port)
@@ -95,6 +121,18 @@ def serve(args: Any) -> int:
 
     quiet_scripted_cuts()
     Server(uvicorn_config(create_app(state), args.log_level)).run(sockets=[sock])
+    return 0
+
+
+def import_vcr(source: str, target: str) -> int:
+    from mockai.vcr_import import convert
+
+    try:
+        n = convert(source, target)
+    except OSError as exc:
+        print(f"mockai import-vcr: {exc}", file=sys.stderr)
+        return 2
+    print(f"mockai import-vcr: wrote {n} interaction(s) from {source} to {target}")
     return 0
 
 

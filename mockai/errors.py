@@ -249,8 +249,13 @@ def request_too_large(
     )
 
 
-def for_status(status: int, request_id: str, model: str = "", api_key: str | None = None) -> OpenAIError:
-    """OpenAI's standard error for a bare status code (a scripted `error: {status: N}`)."""
+def for_status(
+    status: int, request_id: str, model: str = "", api_key: str | None = None, kind: str | None = None
+) -> OpenAIError:
+    """OpenAI's standard error for a bare status code (a scripted `error: {status: N}`); `kind` is the
+    scripted type or code, so `{status: 429, type: insufficient_quota}` gets the out-of-credit text."""
+    if status == 429 and kind == "insufficient_quota":
+        return insufficient_quota()
     if status == 401:
         return incorrect_api_key(api_key) if api_key else missing_api_key()
     if status == 404:

@@ -48,14 +48,14 @@ def embed(text: str, model: str, native: int, dimensions: int | None = None) -> 
         for i in range(len(padded) - 2):
             g = zlib.crc32(padded[i : i + 3].encode(), seed ^ _GRAM_SALT)
             vec[(g & 0x7FFFFFFF) % native] += GRAM_WEIGHT if g & 0x80000000 else -GRAM_WEIGHT
-    size = native if dimensions is None else min(dimensions, native)
-    dense = array("h", hashlib.shake_128(seed.to_bytes(4, "little") + text.encode("utf-8", "surrogatepass")).digest(2 * size))
+    dense = array("h", hashlib.shake_128(seed.to_bytes(4, "little") + text.encode("utf-8", "surrogatepass")).digest(2 * native))
     if sys.byteorder == "big":
         dense.byteswap()
-    vec = vec[:size]
     features = math.hypot(*vec)
     scale = (DENSE_SHARE * features if features else 1.0) / (math.hypot(*dense) or 1.0)
     vec = [v + d * scale for v, d in zip(vec, dense)]
+    if dimensions is not None:
+        vec = vec[:dimensions]  # shortening keeps a prefix of the full vector: renormalised below
     norm = math.hypot(*vec)
     if not norm:  # every draw zero: vanishingly unlikely, but a unit vector is promised
         vec[0], norm = 1.0, 1.0
