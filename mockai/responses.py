@@ -19,12 +19,13 @@ CUT_MESSAGE = "ASGI callable returned without completing response."
 
 def json_bytes(obj: Any) -> bytes:
     """A body as the real API writes it: pretty-printed with 2-space indents."""
-    return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
+    # backslashreplace: a lone surrogate from the request (echoed in an error) becomes a valid \udXXX escape.
+    return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def event_bytes(obj: Any) -> bytes:
     """One SSE event: `data: <compact JSON>` and a blank line."""
-    return b"data: " + json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+    return b"data: " + json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n\n"
 
 
 DONE = b"data: [DONE]\n\n"

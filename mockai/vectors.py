@@ -31,6 +31,7 @@ DENSE_SHARE = 0.25
 """Norm of the per-text dense component relative to the word features: identical words, different
 casing or punctuation, give a cosine similarity of about 0.94."""
 _GRAM_SALT = 0x5BD1E995
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def embed(text: str, model: str, native: int, dimensions: int | None = None) -> array[float]:
@@ -64,7 +65,10 @@ def embed(text: str, model: str, native: int, dimensions: int | None = None) -> 
 
 def to_base64(vector: Sequence[float]) -> str:
     """`vector` as OpenAI's base64 encoding: little-endian float32 bytes, standard base64 with padding."""
-    packed = vector if isinstance(vector, array) and vector.typecode == "f" else array("f", vector)
+    if isinstance(vector, array) and vector.typecode == "f":
+        packed = vector
+    else:  # a scripted vector: values beyond float32's range become infinities, as a float32 cast makes them
+        packed = array("f", [v if abs(v) <= FLOAT32_MAX else math.copysign(math.inf, v) for v in vector])
     if sys.byteorder == "big":
         packed = array("f", packed)
         packed.byteswap()

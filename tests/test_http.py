@@ -61,3 +61,18 @@ def test_error_bodies_are_pretty_printed_like_the_real_api(http: httpx.Client) -
 def test_health_answers_with_the_date_and_seed(http: httpx.Client) -> None:
     body = http.get("/_mockai/health").json()
     assert body["status"] == "ok" and body["seed"] == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "\\ud800": 1}',
+        b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi \\udc00"}]}',
+        b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi \\udc00"}], "stream": true}',
+        b'{"model": "\\ud800", "messages": [{"role": "user", "content": "hi"}]}',
+    ],
+)
+def test_lone_surrogates_in_a_request_never_break_the_answer(http: httpx.Client, raw: bytes) -> None:
+    response = http.post("/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code in (200, 400, 404)
+    response.read().decode("utf-8")

@@ -1,0 +1,157 @@
+"""POST /v1/embeddings: text or token-id inputs, exact usage, float or base64 vectors, `dimensions`.
+
+Vectors come from `mockai.vectors` (deterministic, unit length, similar for texts that share words);
+token-id inputs are decoded first, so langchain's token arrays embed exactly like the text they encode.
+A scripted `Reply.embedding` is returned as given for every input: not padded, truncated or normalised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockai import catalogue, errors, tokens, vectors
+from mockai.call import Call
+from mockai.context import Ctx
+from mockai.reply import Reply
+from mockai.validate import P, Param, check_params
+
+PARAMS: dict[str, Param] = {
+    "model": P("string", required=True),
+    "input": P("any", required=True),
+    "encoding_format": P("string", enum=("float", "base64")),
+    "dimensions": P("integer", min=1),
+    "user": P("string"),
+}
+MAX_INPUTS = 2048
+MAX_REQUEST_TOKENS = 300_000
+NEW_LIMIT_TEXT_SINCE = dt.date(2024, 1, 25)
+"""[UNVERIFIED] when `Invalid 'input[i]': maximum input length is 8192 tokens.` replaced the 2023 wording:
+we switch on the day the text-embedding-3 models came out."""
+INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+
+
+@dataclass(frozen=True)
+class EmbeddingPlan:
+    """A checked embeddings request: each input as (text, token ids), and the vector shape asked for."""
+
+    call: Call
+    resolved: catalogue.Resolved
+    inputs: tuple[tuple[str, tuple[int, ...]], ...]
+    dimensions: int | None
+    base64: bool
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(len(ids) for _, ids in self.inputs)
+
+
+def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> EmbeddingPlan:
+    """Check an embeddings request as the real API does and count its tokens."""
+    check_params(body, PARAMS)
+    resolved = catalogue.resolve(body["model"], "embeddings", ctx.as_of, ctx.path)
+    model = resolved.model
+    dimensions = body.get("dimensions")
+    if dimensions is not None:
+        if not model.id.startswith("text-embedding-3"):
+            # [UNVERIFIED] param and code; the message is the real one.
+            raise errors.OpenAIError(400, "This model does not support specifying dimensions.")
+        if dimensions > model.dims:
+            # [UNVERIFIED] wording: the validator's style for an integer above its maximum.
+            raise errors.OpenAIError(
+                400,
+                f"Invalid 'dimensions': integer above maximum value. Expected a value <= {model.dims}, "
+                f"but got {dimensions} instead.",
+                param="dimensions",
+                code="integer_above_max_value",
+            )
+    inputs = _inputs(body["input"], model.encoding)
+    _check_lengths(inputs, model, ctx.as_of)
+    call = Call("embeddings", body["model"], body, text="\n".join(t for t, _ in inputs), api_key=api_key, headers=headers)
+    return EmbeddingPlan(call, resolved, inputs, dimensions, body.get("encoding_format") == "base64")
+
+
+def _inputs(value: Any, encoding: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """string | string[] | int[] | int[][] -> ((text, ids), ...); OpenAI's one error for anything else.
+
+    The real API validates `input` against one JSON schema, so an empty string, an empty array, a
+    mixed array or too many items all get the same `'$.input' is invalid` message."""
+    if isinstance(value, str):
+        items: list[Any] = [value]
+    elif isinstance(value, list) and 0 < len(value) <= MAX_INPUTS:
+        if all(_is_int(v) for v in value):
+            items = [value]
+        elif all(isinstance(v, str) for v in value) or all(isinstance(v, list) and v and all(map(_is_int, v)) for v in value):
+            items = value
+        else:
+            raise errors.OpenAIError(400, INVALID_INPUT)
+    else:
+        raise errors.OpenAIError(400, INVALID_INPUT)
+    enc = tokens.get_encoding(encoding)
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            if not item:
+                raise errors.OpenAIError(400, INVALID_INPUT)
+            out.append((item, tuple(tokens.encode(encoding, item))))
+            continue
+        try:
+            # [UNVERIFIED] the real reply to an id outside the vocabulary; we treat it as a schema miss.
+            if any(not 0 <= t < enc.n_vocab for t in item):
+                raise KeyError
+            text = enc.decode_bytes(item).decode("utf-8", errors="replace")
+        except (KeyError, ValueError, OverflowError):
+            raise errors.OpenAIError(400, INVALID_INPUT) from None
+        out.append((text, tuple(item)))
+    return tuple(out)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_lengths(inputs: tuple[tuple[str, tuple[int, ...]], ...], model: catalogue.Model, as_of: dt.date) -> None:
+    """OpenAI's per-input limit (in the wording of the simulated date), then the per-request total."""
+    new_text = as_of >= NEW_LIMIT_TEXT_SINCE
+    # The 2024+ message and limit say 8192 where the 2023 one said 8191 for the same models.
+    limit = 8192 if new_text and model.context == 8191 else model.context
+    for i, (_, ids) in enumerate(inputs):
+        if limit and len(ids) > limit:
+            if new_text:
+                raise errors.OpenAIError(400, f"Invalid 'input[{i}]': maximum input length is {limit} tokens.")
+            raise errors.OpenAIError(
+                400,
+                f"This model's maximum context length is {limit} tokens, however you requested {len(ids)} tokens "
+                f"({len(ids)} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
+            )
+    total = sum(len(ids) for _, ids in inputs)
+    if total > MAX_REQUEST_TOKENS:
+        raise errors.OpenAIError(
+            400,
+            f"Requested {total} tokens, max {MAX_REQUEST_TOKENS} tokens per request",
+            type="max_tokens_per_request",
+            code="max_tokens_per_request",
+        )
+
+
+def usage(plan: EmbeddingPlan, override: Mapping[str, int] | None) -> dict[str, int]:
+    out = {"prompt_tokens": plan.prompt_tokens, "total_tokens": plan.prompt_tokens}
+    if override:
+        out.update({k: v for k, v in override.items() if k in out})
+        if "total_tokens" not in override:
+            out["total_tokens"] = out["prompt_tokens"]
+    return out
+
+
+def body(plan: EmbeddingPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
+    model = plan.resolved.model
+    done: dict[str, Any] = {}  # a text repeated in one request is embedded once
+    data = []
+    for index, (text, _) in enumerate(plan.inputs):
+        if text not in done:
+            vector: Any = reply.embedding if reply.embedding is not None else vectors.embed(text, model.id, model.dims, plan.dimensions)
+            done[text] = vectors.to_base64(vector) if plan.base64 else list(vector)
+        data.append({"object": "embedding", "index": index, "embedding": done[text]})
+    return {"object": "list", "data": data, "model": plan.resolved.name, "usage": usage(plan, reply.usage)}
