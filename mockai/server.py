@@ -65,6 +65,10 @@ class ServerThread:
         return f"http://{host}:{self.port}/v1"
 
     def stop(self) -> None:
+        if self.state is not None and self.state.cassette is not None:
+            from mockai.recorder import eject
+
+            eject(self.state)  # closes the cassette file and, in the still-running loop, the upstream client
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
