@@ -29,7 +29,7 @@ async def _json_body(app: MockApp, ex: Exchange) -> Any:
     raw = await app.read_body(ex)
     try:
         return json.loads(raw) if raw.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         raise errors.bad_json() from None
 
 

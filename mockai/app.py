@@ -210,8 +210,15 @@ class MockApp:
             ex.body = body
         ctx = self.context(ex, endpoint.name, body)
         plan = endpoint.module.prepare(body, ctx, ex.api_key, ex.headers)
-        reply = self.state.rules.choose(plan.call) or DEFAULT_REPLY
+        reply = self.state.rules.choose(plan.call)
+        if reply is None and self.state.strict:
+            await self.send_error(ex, unmatched(self.state.rules.explain(plan.call)), model=plan.call.model, source="unmatched")
+            return
+        reply = reply or DEFAULT_REPLY
         model_name = plan.resolved.name
+        # Limits key on the id the client sent (`gpt-4o`, as OpenAI's 429 texts name it), not the snapshot it
+        # resolves to, so a scenario's `limits: {gpt-4o: ...}` applies; a glob `gpt-4o*` covers the snapshots.
+        limit_model = plan.call.model
         if reply.error is not None:
             e = reply.error
             base = errors.for_status(e.status, ex.request_id, body.get("model", ""), ex.api_key, e.type or e.code)
@@ -225,12 +232,12 @@ class MockApp:
             )
             if reply.delay:
                 await asyncio.sleep(reply.delay)
-            await self.send_error(ex, exc, model=model_name, source=reply.source)
+            await self.send_error(ex, exc, model=limit_model, source=reply.source)
             return
         cost = getattr(plan, "prompt_tokens", 0) + (getattr(plan, "max_tokens", None) or 0)
-        decision = self.state.limiter.check(ex.api_key, model_name, cost)
+        decision = self.state.limiter.check(ex.api_key, limit_model, cost)
         if decision.error is not None:
-            await self.send_error(ex, decision.error, model=model_name, source="limiter")
+            await self.send_error(ex, decision.error, model=limit_model, source="limiter")
             return
         if reply.delay:
             await asyncio.sleep(reply.delay)
@@ -300,6 +307,24 @@ class MockApp:
         )
 
 
+def unmatched(explanation: str) -> errors.OpenAIError:
+    """Strict mode's answer to a call no rule matches: the engine's explanation, nearest rule first."""
+    if not explanation.startswith("no rule matched"):  # a rule fitted but its gates or `times` refused
+        explanation = f"no rule matched this call; {explanation}"
+    hint = "strict mode is on: add a rule for this call, or turn strict off to get the generated reply."
+    return errors.OpenAIError(400, f"mockai: {explanation}\n{hint}", code="mockai_no_rule_matched")
+
+
 def create_app(state: MockState | None = None) -> MockApp:
-    """The ASGI app for a state (a fresh default one when none is given)."""
+    """The ASGI app for a state (a fresh default one when none is given).
+
+    With `MOCKAI_TAP=DIR` set, a `mockai.tap.TapApp` that also writes every answer to DIR for the
+    conformance checks; decided here, once, so serving without it costs nothing."""
+    import os
+
+    tap = os.environ.get("MOCKAI_TAP")
+    if tap:
+        from mockai.tap import TapApp
+
+        return TapApp(state or MockState(), tap)
     return MockApp(state or MockState())

@@ -137,15 +137,19 @@ def import_vcr(source: str, target: str) -> int:
 
 
 def check(files: Sequence[str]) -> int:
-    from mockai.scenarios import check_files
+    from mockai.scenarios import check_files, scenario_paths
 
     problems = check_files(files)
+    count = len(scenario_paths(files))
+    if count == 0:
+        print(f"mockai check: no scenario files (*.yaml, *.yml, *.json) in {' '.join(files)}", file=sys.stderr)
+        return 1
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print(f"mockai check: {len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+        print(f"mockai check: {len(problems)} problem(s) in {count} file(s)", file=sys.stderr)
         return 1
-    print(f"mockai check: {len(files)} file(s) OK")
+    print(f"mockai check: {count} file(s) OK")
     return 0
 
 

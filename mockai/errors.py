@@ -262,10 +262,12 @@ def for_status(
         return model_not_found(model) if model else invalid_url("POST", "/v1")
     if status == 429:
         # A scripted 429: the RPM text, and a short retry so tests of retry logic stay fast.
+        from mockai.ratelimit import org_id  # the same fake org as the limiter's own 429s
+
         return OpenAIError(
             429,
-            f"Rate limit reached for {model or 'default'} in organization org-mockai on requests per min (RPM): "
-            "Limit 3, Used 3, Requested 1. Please try again in 20ms. "
+            f"Rate limit reached for {model or 'default'} in organization {org_id(api_key)} on "
+            "requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20ms. "
             "Visit https://platform.openai.com/account/rate-limits to learn more.",
             type="requests",
             code="rate_limit_exceeded",

@@ -17,6 +17,11 @@ from mockai.errors import mask_key
 SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-organization", "openai-project", "cookie", "x-api-key"})
 
 
+def mask_secret(secret: str) -> str:
+    """A secret masked as OpenAI masks keys (`sk-abcde***...wxyz`); a short one all stars."""
+    return mask_key(secret) if len(secret) > 12 else "*" * len(secret)
+
+
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`)."""
     out = {}
@@ -24,7 +29,8 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
         lower = name.lower()
         if lower in SECRET_HEADERS:
             scheme, _, token = value.partition(" ")
-            out[lower] = f"{scheme} {mask_key(token)}" if token else mask_key(value)
+            bearer = lower == "authorization" and token
+            out[lower] = f"{scheme} {mask_secret(token)}" if bearer else mask_secret(value)
         else:
             out[lower] = value
     return out
@@ -78,8 +84,10 @@ class Journal:
             return list(self._entries)
 
     def clear(self) -> None:
+        """Forget every entry; numbering starts again at 1, as on a fresh server."""
         with self._lock:
             self._entries.clear()
+            self._seq = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -68,6 +68,8 @@ class MockState:
     counter: Any = field(default_factory=itertools.count)
     cassette: Any = None
     """The cassette in use (mockai.recorder.CassetteSession), set by recorder.use_cassette."""
+    strict: bool = False
+    """A call no rule matches gets a 400 `mockai: no rule matched ...` instead of the generated reply."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:

@@ -36,6 +36,9 @@ STREAM_KEYS = ("tokens_per_second", "chunk_tokens", "cut_after", "error_after", 
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 ERROR_KEYS = ("status", "type", "code", "message", "param", "headers")
 
+FRAMING_HEADERS = ("content-length", "content-type", "transfer-encoding", "connection")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)
 _SEGMENT = re.compile(r"(?!__)[^\s.{}]+")
 _VALID = "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, {{ json.<dotted.path> }}"
@@ -320,7 +323,15 @@ def _error_value(key: str, value: Any) -> Any:
             raise Invalid(
                 f'expected a mapping of header names to values, e.g. {{retry-after: "2"}}; got {value!r}'
             )
-        return {k.lower(): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        headers = {k.lower(): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        for name, text in headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise Invalid(f"{name!r} is not a header name: use letters, digits and -, e.g. retry-after")
+            if name in FRAMING_HEADERS:
+                raise Invalid(f"{name!r} is set by mockai itself and cannot be scripted")
+            if not _HEADER_VALUE.fullmatch(text):
+                raise Invalid(f"the value of {name!r} must be one line of printable Latin-1; got {text!r}")
+        return headers
     return _string(value, f'{key}: "rate_limit_exceeded"')
 
 
