@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 import httpx
@@ -11,6 +12,9 @@ import pytest
 
 from mockai.server import ServerThread
 from mockai.state import MockState, Settings
+
+# tests/compat/ is `make compat`'s: client scripts for other virtualenvs, and .envs/ of installed packages.
+collect_ignore = ["compat"]
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +59,24 @@ def set_date(state: MockState, text: str) -> None:
 @pytest.fixture()
 def anyio_backend() -> str:
     return "asyncio"
+
+
+class LogCollector(logging.Handler):
+    """Keeps the warnings and errors a logger emits."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture()
+def server_log() -> Iterator[LogCollector]:
+    """Warnings and errors the server logs while the test runs (a crash in the app logs a traceback)."""
+    handler = LogCollector()
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from mockai.scenarios import RULE_KEYS, TOP_KEYS
 from mockai.server import ServerThread
 from mockai.state import MockState, Settings
 from mockai.templating import REPLY_KEYS
+from conftest import LogCollector
 
 KEY = "sk-test-0123456789abcdef"
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
@@ -347,31 +347,12 @@ SCENARIO_DATA = mostly(
 )
 
 
-class Collect(logging.Handler):
-    """Keeps the warnings and errors a logger emits."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture()
-def server_log() -> Iterator[Collect]:
-    """Warnings and errors the server logs while the test runs (a crash in the app logs a traceback)."""
-    handler = Collect()
-    logger = logging.getLogger("uvicorn.error")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=SCENARIO_DATA, stream=st.booleans())
 def test_any_scenario_put_gets_200_or_a_400_envelope_and_requests_after_it_never_crash_the_server(
-    http: httpx.Client, server_log: Collect, data: Any, stream: bool
+    http: httpx.Client, server_log: LogCollector, data: Any, stream: bool
 ) -> None:
     http.post("/_mockai/reset").raise_for_status()
     answer = http.put("/_mockai/scenario", content=json.dumps(data))

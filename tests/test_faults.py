@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from mockai.matching import draw
 from mockai.ratelimit import org_id
 from mockai.server import ServerThread
 from mockai.state import MockState
+from conftest import LogCollector
 
 KEY = "sk-test-0123456789abcdef"
 ORG = org_id(KEY)
@@ -290,27 +290,10 @@ def test_delay_holds_the_answer_back_that_long(client: openai.OpenAI, state: Moc
     assert 0.25 <= time.perf_counter() - started < 1
 
 
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture()
-def server_log() -> Iterator[Collect]:
-    """Warnings and errors the server logs while the test runs."""
-    handler = Collect()
-    logger = logging.getLogger("uvicorn.error")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
 
 
 def test_a_delay_longer_than_the_client_timeout_raises_api_timeout_error_and_the_server_shrugs_it_off(
-    server: ServerThread, client: openai.OpenAI, state: MockState, server_log: Collect
+    server: ServerThread, client: openai.OpenAI, state: MockState, server_log: LogCollector
 ) -> None:
     rules(state, {"times": 1, "reply": {"delay": 0.6, "content": "too late"}})
     impatient = openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0, timeout=0.2)
@@ -383,7 +366,7 @@ def test_a_stream_paced_at_tokens_per_second_takes_as_long_as_its_chunks_need(cl
 
 
 def test_the_sdk_closing_a_paced_stream_early_leaves_the_server_quiet_and_free(
-    client: openai.OpenAI, state: MockState, server_log: Collect
+    client: openai.OpenAI, state: MockState, server_log: LogCollector
 ) -> None:
     rules(state, {"reply": {"text": TEXT * 10, "stream": {"tokens_per_second": 100}}})
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=HI, stream=True)
