@@ -100,3 +100,25 @@ def test_the_legacy_engine_routes_take_the_model_from_the_path(http: httpx.Clien
     response = http.post(engine_path, json=body)
     assert response.status_code == 200, response.text
     assert response.json()["model"].startswith(engine_path.split("/")[3])
+
+
+def test_a_prompt_gets_the_same_completion_alone_in_a_batch_or_as_token_ids(client: openai.OpenAI) -> None:
+    # langchain's OpenAI LLM sends ["x"] from invoke() and "x" from stream(): both must tell one story.
+    model = "gpt-3.5-turbo-instruct"
+    alone = client.completions.create(model=model, prompt="Hello world", n=2).choices
+    batch = client.completions.create(model=model, prompt=["Roses are", "Hello world"], n=2).choices
+    ids = client.completions.create(model=model, prompt=[tokens.encode("cl100k_base", "Hello world")], n=2).choices
+    single = client.completions.create(model=model, prompt=["Hello world"]).choices[0].text
+    streamed = "".join(c.choices[0].text for c in client.completions.create(model=model, prompt="Hello world", stream=True) if c.choices)
+    assert [c.text for c in alone] == [c.text for c in batch[2:]] == [c.text for c in ids]
+    assert streamed == single and alone[0].text != alone[1].text
+
+
+@pytest.mark.parametrize("echo", [False, True])
+def test_a_stream_with_logprobs_carries_each_chunks_own_logprobs(client: openai.OpenAI, echo: bool) -> None:
+    args = {"model": "davinci-002", "prompt": "Hello there", "logprobs": 2, "max_tokens": 6, "echo": echo}
+    whole = client.completions.create(**args).choices[0].logprobs
+    chunks = [c.choices[0].logprobs for c in client.completions.create(**args, stream=True) if c.choices]
+    assert all(lp is not None for lp in chunks)
+    for key in ("tokens", "token_logprobs", "top_logprobs", "text_offset"):
+        assert [v for lp in chunks for v in getattr(lp, key)] == getattr(whole, key)

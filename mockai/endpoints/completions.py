@@ -142,12 +142,23 @@ class Piece:
     finish_reason: str
 
 
+def prompt_digest(plan: CompletionPlan, ctx: Ctx, p: int) -> bytes:
+    """The digest a prompt's completions come from: the request's, with `prompt` set to that one prompt's
+    text. So a prompt gets the same completion alone or in a batch, as text or as token ids: langchain's
+    `OpenAI` sends `["x"]` from invoke() and `"x"` from stream(), and the two must tell the same story."""
+    body = plan.call.body
+    if isinstance(body.get("prompt"), str):
+        return ctx.digest  # already the digest of this one prompt
+    return generator.digest(ctx.seed, "completions", {**body, "prompt": plan.prompts[p][0]})
+
+
 def pieces(plan: CompletionPlan, reply: Reply, ctx: Ctx) -> list[Piece]:
     out = []
     for p, _ in enumerate(plan.prompts):
+        per_prompt = prompt_digest(plan, ctx, p)
         for j in range(plan.n):
             index = p * plan.n + j
-            d = generator.derive(ctx.digest, f"choice{index}")
+            d = generator.derive(per_prompt, f"choice{j}")
             text = reply.text if reply.text is not None else " " + generator.text(d)
             shaped = shaping.shape(text, plan.encoding, plan.max_tokens, plan.stop)
             finish = reply.finish_reason or shaped.finish_reason
@@ -161,7 +172,10 @@ def _logprobs(plan: CompletionPlan, ctx: Ctx, piece: Piece) -> dict[str, Any] | 
     prompt_text, prompt_ids = plan.prompts[piece.prompt]
     ids = (prompt_ids if plan.echo else ()) + piece.ids
     raw = shaping.pieces(plan.encoding, ids)
-    toks, lps, tops, offsets = [], [], [], []
+    toks: list[str] = []
+    lps: list[float | None] = []
+    tops: list[dict[str, float] | None] = []
+    offsets: list[int] = []
     offset = 0
     for pos, b in enumerate(raw):
         toks.append(shaping.token_text(b))
@@ -175,6 +189,13 @@ def _logprobs(plan: CompletionPlan, ctx: Ctx, piece: Piece) -> dict[str, Any] | 
         lps.append(alts[0][1])
         tops.append({shaping.token_text(t): lp for t, lp in alts[: plan.logprobs]} if plan.logprobs else {})
     return {"tokens": toks, "token_logprobs": lps, "top_logprobs": tops, "text_offset": offsets}
+
+
+def _slice(logprobs: dict[str, Any] | None, start: int, end: int) -> dict[str, Any] | None:
+    """The logprobs of tokens [start, end) of a choice, for one stream chunk."""
+    if logprobs is None:
+        return None
+    return {key: values[start:end] for key, values in logprobs.items()}
 
 
 def _text(plan: CompletionPlan, piece: Piece) -> str:
@@ -221,10 +242,17 @@ def chunks(plan: CompletionPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, A
 
     per = max(1, reply.stream.chunk_tokens)
     for p in picked:
+        # With `logprobs`, each chunk carries the logprobs of its own tokens (text_offset stays absolute),
+        # as the real stream does; clients such as openai 0.28 read `chunk.choices[0].logprobs.tokens`.
+        full = _logprobs(plan, ctx, p)
+        at = 0
         if plan.echo:
-            yield chunk(p.index, plan.prompts[p.prompt][0], None)
-        for text, _ in shaping.chunks(plan.encoding, p.ids, per):
-            yield chunk(p.index, text, None)
-        yield chunk(p.index, "", p.finish_reason)
+            at = len(plan.prompts[p.prompt][1])
+            yield chunk(p.index, plan.prompts[p.prompt][0], None, _slice(full, 0, at))
+        for text, ids in shaping.chunks(plan.encoding, p.ids, per):
+            yield chunk(p.index, text, None, _slice(full, at, at + len(ids)))
+            at += len(ids)
+        # [UNVERIFIED] the closing chunk's logprobs: empty lists keep `logprobs.tokens` iterable.
+        yield chunk(p.index, "", p.finish_reason, _slice(full, at, at))
     if plan.include_usage:
         yield {"id": cid, "object": "text_completion", "created": ctx.created, "model": plan.resolved.name, "choices": [], "usage": usage(plan, picked, reply.usage)}

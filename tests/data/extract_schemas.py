@@ -19,6 +19,9 @@ ROOTS = {
         "ListModelsResponse", "Model", "ErrorResponse", "CreateEmbeddingResponse",
         "CreateTranscriptionResponseJson", "CreateTranscriptionResponseVerboseJson",
         "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson",
+        # For the compatibility suite's tap check (tests/compat/tapcheck.py): streams and the rest of /v1/models.
+        "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseDiarizedJson",
+        "CreateSpeechResponseStreamEvent", "DeleteModelResponse",
     ],
     "edits": ["CreateEditResponse", "ErrorResponse"],
 }
