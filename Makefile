@@ -27,5 +27,23 @@ test: $(STAMP)
 compat: $(STAMP)
 	$(BIN)/python tests/compat/run.py
 
+# Side by side, in one run: throughput vs a bare Starlette floor and the peers (Prism, mockllm: installed
+# into bench/.peers/ on first use), per-call cost vs httpx.MockTransport, start-up, replay scale, streaming.
+# Prints the table; writes bench/results.json, bench/results-latest.json and bench/chart.png. ~5 minutes.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info tests/compat/.envs
+
+# The long load run: 20,000 mixed requests (streams included) at 64 connections against a server in its own
+# process; fails on any error or on more than 64 MB of server RSS growth. `make test` runs a 1,500-request one.
+.PHONY: soak
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --requests 20000 --concurrency 64 --seconds 600 --max-growth-mb 64

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -38,10 +39,15 @@ PRESENTATION = frozenset(
 )
 
 
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+"""json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str), with one encoder
+built once instead of one per request."""
+
+
 def digest(seed: int, endpoint: str, body: Mapping[str, Any]) -> bytes:
     """A stable fingerprint of what a request asks the model: endpoint, content parameters and seed."""
     content = {k: v for k, v in body.items() if k not in PRESENTATION}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = _canonical_json(content)
     return hashlib.blake2b(f"{seed}\x00{endpoint}\x00{canonical}".encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
 
@@ -49,13 +55,21 @@ def derive(d: bytes, label: str) -> bytes:
     return hashlib.blake2b(d + label.encode(), digest_size=32).digest()
 
 
+_PAIRS = [ALPHABET[r % 62] + ALPHABET[r // 62] for r in range(62 * 62)]
+"""Two base62 digits at once, least significant first: half the big-number divisions of one at a time."""
+
+
 def make_id(prefix: str, d: bytes, length: int = 29, label: str = "id") -> str:
-    """`prefix` + `length` base62 characters, as OpenAI's ids look (`chatcmpl-` + 29)."""
+    """`prefix` + `length` base62 characters, as OpenAI's ids look (`chatcmpl-` + 29).
+
+    The digits of a hash, least significant first."""
     n = int.from_bytes(derive(d, label), "big")
     chars = []
-    for _ in range(length):
-        n, r = divmod(n, 62)
-        chars.append(ALPHABET[r])
+    for _ in range(length // 2):
+        n, r = divmod(n, 3844)
+        chars.append(_PAIRS[r])
+    if length % 2:
+        chars.append(ALPHABET[n % 62])
     return prefix + "".join(chars)
 
 
@@ -63,6 +77,7 @@ def hex_id(d: bytes, label: str, length: int = 32) -> str:
     return derive(d, label).hex()[:length]
 
 
+@lru_cache(maxsize=512)
 def fingerprint(model: str) -> str:
     """`fp_` + 10 hex: fixed per model snapshot, as the real API's is per deployment."""
     return "fp_" + hashlib.blake2b(model.encode(), digest_size=5).hexdigest()
@@ -70,13 +85,22 @@ def fingerprint(model: str) -> str:
 
 def created(as_of: dt.date, d: bytes) -> int:
     """A unix time on the simulated date, derived from the request."""
-    midnight = int(dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.timezone.utc).timestamp())
-    return midnight + int.from_bytes(derive(d, "created")[:4], "big") % 86400
+    return _midnight(as_of) + int.from_bytes(derive(d, "created")[:4], "big") % 86400
+
+
+@lru_cache(maxsize=64)
+def _midnight(as_of: dt.date) -> int:
+    """Unix time of 00:00 UTC on the simulated date: the same for every request of a day, so cached."""
+    return int(dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.timezone.utc).timestamp())
 
 
 def number(d: bytes, label: str, n: int) -> int:
     """A deterministic integer in [0, n)."""
     return int.from_bytes(derive(d, label)[:8], "big") % n
+
+
+_WORD_AT = [WORDS[b * 7 % len(WORDS) ^ m] for b in range(256) for m in range(3)]
+"""The word for hash byte b at position k: `_WORD_AT[b * 3 + k % 3]`, looked up instead of computed."""
 
 
 def text(d: bytes, label: str = "text") -> str:
@@ -86,7 +110,7 @@ def text(d: bytes, label: str = "text") -> str:
     i = 1
     for _ in range(2 + h[1] % 2):
         length = 8 + h[i % 32] % 10
-        words = [WORDS[h[(i + k) % 32] * 7 % len(WORDS) ^ (k % 3)] for k in range(length)]
+        words = [_WORD_AT[h[(i + k) % 32] * 3 + k % 3] for k in range(length)]
         i += length
         sentence = " ".join(words)
         parts.append(sentence[0].upper() + sentence[1:] + ".")

@@ -139,10 +139,19 @@ def _build(name: str) -> tiktoken.Encoding:
     raise KeyError(f"unknown encoding {name!r}; known: {', '.join(ENCODINGS)}")
 
 
+_built: dict[str, tiktoken.Encoding] = {}
+
+
 def get_encoding(name: str) -> tiktoken.Encoding:
-    """The named encoding, built offline on first use and shared by every request afterwards."""
-    with _lock:
-        return _build(name)
+    """The named encoding, built offline on first use and shared by every request afterwards.
+
+    Lock-free once built (a dict read is atomic): it runs several times per request, and per stream
+    chunk. Only the first build takes the lock, so two threads never build one encoding twice."""
+    enc = _built.get(name)
+    if enc is None:
+        with _lock:
+            enc = _built[name] = _build(name)
+    return enc
 
 
 def encode(encoding: str, text: str) -> list[int]:
