@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from mockai import __version__, catalogue, errors
 from mockai.responses import JSON, json_bytes, send_body
@@ -28,7 +29,7 @@ async def _reply(app: MockApp, ex: Exchange, body: Any, status: int = 200) -> No
 async def _json_body(app: MockApp, ex: Exchange) -> Any:
     raw = await app.read_body(ex)
     try:
-        return json.loads(raw) if raw.strip() else {}
+        return json.loads(raw.decode("utf-8-sig")) if raw.strip() else {}
     except (ValueError, RecursionError):
         raise errors.bad_json() from None
 
@@ -74,15 +75,30 @@ async def limits(app: MockApp, ex: Exchange) -> None:
 
 
 async def scenario(app: MockApp, ex: Exchange) -> None:
-    """PUT a scenario (the structure of a scenario file, as JSON): it replaces every rule, atomically."""
+    """PUT a scenario (the structure of a scenario file, as JSON): it replaces every rule, atomically.
+
+    With `?file=NAME`, the scenario file NAME of the server's scenario folder instead (never a path
+    outside it); it is then the file `POST /_mockai/reload` and `--watch` read again."""
     _authorise(app, ex)
+    from mockai.reload import confined, reloader
     from mockai.scenarios import ScenarioError, parse_scenario
 
+    query = parse_qs(ex.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    if "file" in query:
+        path = confined(app.state.settings.scenario_dir, query["file"][-1])
+        try:
+            reloader(app.state).load((path,))
+        except ScenarioError as exc:
+            raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}", param="file") from None
+        await _reply(app, ex, {"status": "ok", "rules": len(app.state.rules.rules)})
+        return
     body = await _json_body(app, ex)
     try:
-        loaded = app.state.rules.replace(parse_scenario(body, name="admin"))
+        parsed = parse_scenario(body, name="admin")
     except ScenarioError as exc:
         raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}") from None
+    reloader(app.state).forget()  # first: the rules are the admin's now, no watcher may load files over them
+    loaded = app.state.rules.replace(parsed)
     for item in loaded:
         app.state.apply(item)
     await _reply(app, ex, {"status": "ok", "rules": len(app.state.rules.rules)})
@@ -91,8 +107,27 @@ async def scenario(app: MockApp, ex: Exchange) -> None:
 async def clear_scenario(app: MockApp, ex: Exchange) -> None:
     """DELETE the scenario: every rule goes (limits, clock and seed stay until a reset)."""
     _authorise(app, ex)
+    from mockai.reload import reloader
+
     app.state.rules.clear()
+    reloader(app.state).forget()
     await _reply(app, ex, {"status": "ok", "rules": 0})
+
+
+async def reload(app: MockApp, ex: Exchange) -> None:
+    """POST: read the scenario files again and swap their rules in at once; on a mistake the old rules stay."""
+    _authorise(app, ex)
+    from mockai.reload import reloader
+    from mockai.scenarios import ScenarioError
+
+    files = app.state.scenario_files
+    if not files:
+        raise errors.OpenAIError(400, "mockai: there are no scenario files to reload: start the server with --scenario FILE, or PUT /_mockai/scenario?file=NAME.")
+    try:
+        reloader(app.state).load()
+    except ScenarioError as exc:
+        raise errors.OpenAIError(400, f"mockai: the scenario files have mistakes; the old rules stay: {exc}") from None
+    await _reply(app, ex, {"status": "ok", "rules": len(app.state.rules.rules), "files": list(files)})
 
 
 async def add_rule(app: MockApp, ex: Exchange) -> None:
@@ -118,4 +153,5 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("PUT", "/_mockai/scenario"): scenario,
     ("DELETE", "/_mockai/scenario"): clear_scenario,
     ("POST", "/_mockai/rules"): add_rule,
+    ("POST", "/_mockai/reload"): reload,
 }

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from mockai import catalogue, errors, generator
 from mockai.context import Ctx
 from mockai.endpoints import chat, completions, edits, embeddings, speech, transcriptions, translations
+from mockai.journal import mask_headers
 from mockai.reply import Reply
 from mockai.responses import JSON, json_bytes, send_body, send_stream
 from mockai.state import MockState
@@ -63,6 +64,17 @@ class Exchange:
     started: float
     body: Any = None
     endpoint: str | None = None
+    raw_send: Send | None = None
+    """The server's own `send`; `send` is it wrapped to notice when the answer starts."""
+    answered: bool = False
+    """True once `http.response.start` went out: an error after that cannot be answered any more."""
+
+    def answer(self) -> Send:
+        """The server's own `send`, for the answer about to start; marks the exchange answered first, as the
+        wrapped `send` does on `http.response.start`. A stream sends hundreds of messages: each through
+        the wrapper was an extra coroutine per message."""
+        self.answered = True
+        return self.raw_send or self.send
 
     @property
     def api_key(self) -> str | None:
@@ -94,11 +106,10 @@ class MockApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         n = next(self.state.counter)
-        started = False
 
         async def tracked_send(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                ex.answered = True
             await send(message)
 
         ex = Exchange(
@@ -110,25 +121,26 @@ class MockApp:
             headers=headers,
             request_id="req_" + hashlib.blake2b(f"{self.state.seed}:{n}".encode(), digest_size=16).hexdigest(),
             started=time.perf_counter(),
+            raw_send=send,
         )
         try:
             await self.dispatch(ex)
         except errors.OpenAIError as exc:
-            if not started:
+            if not ex.answered:
                 await self.send_error(ex, exc)
         except Exception as exc:
             # A bug in mockai: still answer in OpenAI's envelope, then let uvicorn log the traceback.
-            if not started:
+            if not ex.answered:
                 await self.send_error(ex, errors.OpenAIError(500, f"mockai internal error: {type(exc).__name__}: {exc}", type="server_error"))
             raise
 
     async def dispatch(self, ex: Exchange) -> None:
         path, method = ex.path, ex.method
         if path.startswith("/_mockai/"):
-            handler = self.admin_routes.get((method, path))
+            handler = self.admin_routes.get((method, path)) or (self.admin_routes.get(("GET", path)) if method == "HEAD" else None)
             if handler is None:
-                known = any(p == path for _, p in self.admin_routes)
-                raise errors.method_not_allowed(method, path) if known else errors.invalid_url(method, path)
+                allowed = [m for m, p in self.admin_routes if p == path]
+                raise errors.method_not_allowed(method, path, allowed) if allowed else errors.invalid_url(method, path)
             await handler(self, ex)
             return
         self.check_api_key(ex)
@@ -145,12 +157,12 @@ class MockApp:
             endpoint = MODEL_ROUTES.get(target) if target else None
         if endpoint is not None:
             if method != "POST":
-                raise errors.method_not_allowed(method, path)
+                raise errors.method_not_allowed(method, path, ("POST",))
             await self.model_request(ex, endpoint, model_from_path)
             return
         if path == "/v1/models" or path.startswith("/v1/models/"):
-            if method != "GET" and not (method == "DELETE" and path != "/v1/models"):
-                raise errors.method_not_allowed(method, path)
+            if method not in ("GET", "HEAD") and not (method == "DELETE" and path != "/v1/models"):
+                raise errors.method_not_allowed(method, path, ("GET",) if path == "/v1/models" else ("GET", "DELETE"))
             await self.models(ex)
             return
         raise errors.invalid_url(method, path)
@@ -186,7 +198,8 @@ class MockApp:
     async def parse_json(self, ex: Exchange) -> dict[str, Any]:
         raw = await self.read_body(ex)
         try:
-            body = json.loads(raw)
+            # Strict UTF-8 (a BOM allowed): json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
+            body = json.loads(raw.decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise errors.bad_json() from None
         ex.body = body
@@ -230,8 +243,9 @@ class MockApp:
                 code=e.code if e.code is not None else base.code,
                 headers={**base.headers, **e.headers},
             )
-            if reply.delay:
-                await asyncio.sleep(reply.delay)
+            if reply.delay and await self.pause(ex, reply.delay):
+                self.record(ex, exc.status, reply.source, exc.body())  # the client left: journaled, not sent
+                return
             await self.send_error(ex, exc, model=limit_model, source=reply.source)
             return
         cost = getattr(plan, "prompt_tokens", 0) + (getattr(plan, "max_tokens", None) or 0)
@@ -239,23 +253,40 @@ class MockApp:
         if decision.error is not None:
             await self.send_error(ex, decision.error, model=limit_model, source="limiter")
             return
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+        if reply.delay and await self.pause(ex, reply.delay):
+            self.record(ex, 200, reply.source)  # the client left: journaled, not sent
+            return
         headers = self.base_headers(ex, decision.headers)
         headers["openai-model"] = model_name
         render = getattr(endpoint.module, "render", None)
         if render is not None:
             content_type, payload = render(plan, reply, ctx)
             self.record(ex, 200, reply.source)
-            await send_body(ex.send, 200, content_type, payload, headers)
+            await send_body(ex.answer(), 200, content_type, payload, headers)
         elif getattr(plan, "stream", False):
             self.record(ex, 200, reply.source)
             error_event = errors.OpenAIError(500, "The server had an error while processing your request. Sorry about that!", type="server_error").body()
-            await send_stream(ex.send, ex.receive, headers, endpoint.module.chunks(plan, reply, ctx), reply.stream, error_event)
+            events = endpoint.module.chunks(plan, reply, ctx)  # a generator: nothing runs before the answer starts
+            await send_stream(ex.answer(), ex.receive, headers, events, reply.stream, error_event)
         else:
             payload = json_bytes(endpoint.module.body(plan, reply, ctx))
             self.record(ex, 200, reply.source)
-            await send_body(ex.send, 200, JSON, payload, headers)
+            await send_body(ex.answer(), 200, JSON, payload, headers)
+
+    async def pause(self, ex: Exchange, seconds: float) -> bool:
+        """Hold the answer back `seconds`; True, as soon as it happens, if the client hangs up meanwhile.
+
+        A client that timed out is gone: its task ends now, not when a scripted 30 s delay is over."""
+
+        async def hang_up() -> None:
+            while (await ex.receive())["type"] != "http.disconnect":
+                await asyncio.sleep(seconds)  # a server whose receive() answers at once: just wait the delay out
+
+        try:
+            await asyncio.wait_for(hang_up(), seconds)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     async def models(self, ex: Exchange) -> None:
         as_of = self.state.as_of
@@ -297,8 +328,6 @@ class MockApp:
     def record(self, ex: Exchange, status: int, source: str, error: Mapping[str, Any] | None = None) -> None:
         if ex.path.startswith("/_mockai/"):
             return
-        from mockai.journal import mask_headers
-
         reply: dict[str, Any] = {"source": source}
         if error is not None:
             reply["error"] = error["error"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -113,6 +114,10 @@ def today() -> Date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
+FINE_TUNE_ID = re.compile(r"ft:[\x21-\x7e]+")
+"""What a fine-tune id can hold: printable ASCII, no spaces (`ft:gpt-4o-mini-2024-07-18:org:suffix:abc123`)."""
+
+
 def base_of(model_id: str) -> str:
     """The base model of a fine-tune id (`ft:gpt-4o-mini-2024-07-18:org::abc` -> `gpt-4o-mini-2024-07-18`)."""
     if model_id.startswith("ft:"):
@@ -123,7 +128,9 @@ def base_of(model_id: str) -> str:
 def lookup(model_id: str, as_of: Date) -> Model:
     """The catalogue row for an id that exists on `as_of`, or OpenAI's 404."""
     model = MODELS.get(base_of(model_id))
-    if model is None or model.released > as_of:
+    # A fine-tune's id is echoed in the `openai-model` header: one with a character no real id has
+    # (a control character, non-ASCII) does not exist, rather than break the answer's headers.
+    if model is None or model.released > as_of or (model_id.startswith("ft:") and not FINE_TUNE_ID.fullmatch(model_id)):
         raise errors.model_not_found(model_id)
     if model.shutdown is not None and model.shutdown <= as_of:
         raise errors.model_deprecated(model_id)

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--as-of", dest="as_of", type=catalogue.parse_date, default=None, metavar="YYYY-MM-DD", help="simulated date (default today, UTC)")
     serve.add_argument("--seed", type=int, default=0, help="seed of every generated reply (default 0)")
     serve.add_argument("--scenario", dest="scenarios", action="append", default=[], metavar="FILE", help="load a scenario file (repeatable)")
+    serve.add_argument("--watch", action="store_true", help="reload the scenario files when they change (checked once a second)")
+    serve.add_argument("--scenario-dir", default=None, metavar="DIR", help="folder that PUT /_mockai/scenario?file=NAME may load from")
     serve.add_argument("--rpm", type=int, default=None, help="requests per minute per key and model")
     serve.add_argument("--tpm", type=int, default=None, help="tokens per minute per key and model")
     serve.add_argument("--api-key", default=None, help="require this API key (OpenAI's 401 otherwise)")
@@ -65,10 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: Any) -> int:
-    import uvicorn
-
     from mockai.app import create_app
     from mockai.responses import quiet_scripted_cuts
+    from mockai.server import Server as MockServer
     from mockai.server import bind, uvicorn_config
     from mockai.state import MockState, Settings
 
@@ -78,6 +79,8 @@ def serve(args: Any) -> int:
         as_of=args.as_of,
         seed=args.seed,
         scenarios=tuple(args.scenarios),
+        watch=args.watch,
+        scenario_dir=args.scenario_dir,
         rpm=args.rpm,
         tpm=args.tpm,
         api_key=args.api_key,
@@ -101,7 +104,7 @@ def serve(args: Any) -> int:
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
 
-    class Server(uvicorn.Server):
+    class Server(MockServer):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             # SIGINT/SIGTERM mean "stop serving": exit 0, without uvicorn re-raising the signal.
@@ -120,7 +123,7 @@ def serve(args: Any) -> int:
             print(f"mockai {__version__} serving http://{host}:{port}/v1 (as of {state.as_of}, seed {state.seed})", flush=True)
 
     quiet_scripted_cuts()
-    Server(uvicorn_config(create_app(state), args.log_level)).run(sockets=[sock])
+    Server(uvicorn_config(create_app(state), args.log_level), state).run(sockets=[sock])
     return 0
 
 

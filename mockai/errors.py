@@ -8,7 +8,7 @@ shared/reference/openai-wire.md section 8).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -65,10 +65,16 @@ def invalid_url(method: str, path: str) -> OpenAIError:
     return OpenAIError(404, f"Invalid URL ({method} {path})")
 
 
-def method_not_allowed(method: str, path: str) -> OpenAIError:
+def method_not_allowed(method: str, path: str, allowed: Iterable[str] = ()) -> OpenAIError:
+    """The 405, with the `Allow` header HTTP requires on one (HEAD goes wherever GET does)."""
     # Status [UNVERIFIED]: the real text is known, its status is not; 405 is what HTTP says it is.
+    methods = set(allowed)
+    if "GET" in methods:
+        methods.add("HEAD")
     return OpenAIError(
-        405, f"Not allowed to {method} on {path}. (HINT: Perhaps you meant to use a different HTTP method?)"
+        405,
+        f"Not allowed to {method} on {path}. (HINT: Perhaps you meant to use a different HTTP method?)",
+        headers={"allow": ", ".join(sorted(methods))} if methods else None,
     )
 
 

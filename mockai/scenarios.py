@@ -205,11 +205,19 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and check one scenario file (YAML or JSON); its name defaults to the file's stem."""
     source = os.fspath(path)
     try:
-        text = Path(source).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem(source, None, "the file is not UTF-8 text; save it as UTF-8")]) from None
+        data = Path(source).read_bytes()
     except OSError as exc:
         raise ScenarioError([Problem(source, None, f"cannot read the file: {exc.strerror or exc}")]) from None
+    return scenario_from_bytes(data, source)
+
+
+def scenario_from_bytes(data: bytes, source: str) -> Scenario:
+    """A scenario file's contents, read as `load_scenario` reads the file at `source`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(source, None, "the file is not UTF-8 text; save it as UTF-8")]) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text's universal newlines did
     return scenario_from_text(text, source=source, name=Path(source).stem)
 
 
@@ -438,5 +446,5 @@ def _as_of(value: Any, line: int | None, issues: list[Issue]) -> dt.date | None:
 
 __all__ = [
     "INLINE", "Limit", "Problem", "Rule", "Scenario", "ScenarioError", "check_files", "load_scenario",
-    "parse_rule", "parse_scenario", "scenario_from_text", "scenario_paths",
+    "parse_rule", "parse_scenario", "scenario_from_bytes", "scenario_from_text", "scenario_paths",
 ]  # fmt: skip

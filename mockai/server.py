@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -31,13 +33,39 @@ def uvicorn_config(app: MockApp, log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", http="auto", loop="auto", timeout_graceful_shutdown=1)
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server plus mockai's background work: with `watch` on, the scenario file watcher."""
+
+    def __init__(self, config: uvicorn.Config, state: MockState) -> None:
+        super().__init__(config)
+        self.state = state
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop serving requests, once started."""
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        if self.state.settings.watch:
+            from mockai.reload import watch
+
+            self._watcher = asyncio.create_task(watch(self.state), name="mockai-watch")
+        await super().startup(sockets=sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await super().shutdown(sockets=sockets)
+
+
 @dataclass
 class ServerThread:
     """A mockai server in a background thread, on a free loopback port unless told otherwise."""
 
     settings: Settings = field(default_factory=lambda: Settings(port=0))
     state: MockState | None = None
-    _server: uvicorn.Server | None = None
+    _server: Server | None = None
     _thread: threading.Thread | None = None
     port: int = 0
 
@@ -47,7 +75,7 @@ class ServerThread:
         sock = bind(self.settings.host, self.settings.port)
         self.port = sock.getsockname()[1]
         quiet_scripted_cuts()
-        self._server = uvicorn.Server(uvicorn_config(app))
+        self._server = Server(uvicorn_config(app), self.state)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name="mockai-server", daemon=True)
         self._thread.start()
@@ -63,6 +91,12 @@ class ServerThread:
         """The base URL for OpenAI clients, ending in /v1."""
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
         return f"http://{host}:{self.port}/v1"
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop serving requests (to look at its tasks from a test)."""
+        assert self._server is not None and self._server.loop is not None, "the server is not started"
+        return self._server.loop
 
     def stop(self) -> None:
         if self.state is not None and self.state.cassette is not None:

@@ -17,7 +17,7 @@ from mockai.fingerprint import DEFAULT_IGNORE
 from mockai.journal import Journal
 from mockai.ratelimit import DEFAULT_LIMITS, Limits, RateLimiter
 from mockai.rules import RuleEngine
-from mockai.scenarios import Scenario, load_scenario
+from mockai.scenarios import Scenario
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Settings:
     """The simulated date; None means today (UTC)."""
     seed: int = 0
     scenarios: tuple[str, ...] = ()
+    watch: bool = False
+    """Reload the scenario files when they change (mtimes checked at most once a second; see mockai.reload)."""
+    scenario_dir: str | None = None
+    """The folder `PUT /_mockai/scenario?file=NAME` may load from; None: loading by name is refused."""
     rpm: int | None = None
     tpm: int | None = None
     real_time: bool = False
@@ -70,6 +74,10 @@ class MockState:
     """The cassette in use (mockai.recorder.CassetteSession), set by recorder.use_cassette."""
     strict: bool = False
     """A call no rule matches gets a 400 `mockai: no rule matched ...` instead of the generated reply."""
+    scenario_files: tuple[str, ...] = ()
+    """The files the rules came from: what `POST /_mockai/reload` and `--watch` read again."""
+    reloader: Any = field(default=None, repr=False)
+    """The mockai.reload.Reloader of those files, made on first use."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
@@ -82,8 +90,10 @@ class MockState:
             limiter=RateLimiter(limits, enforce=settings.rpm is not None or settings.tpm is not None),
             rules=RuleEngine(seed=settings.seed),
         )
-        for path in settings.scenarios:
-            state.apply(state.rules.load(load_scenario(path)))
+        if settings.scenarios:
+            from mockai.reload import reloader
+
+            reloader(state).load(tuple(settings.scenarios))
         if settings.cassette is not None:
             from mockai.recorder import use_cassette
 

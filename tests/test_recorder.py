@@ -333,3 +333,71 @@ def test_multipart_uploads_are_recorded_as_base64_and_replay_whatever_their_boun
     assert replayed.status_code == 200 and replayed.content == recorded.content
     other = httpx.post(b.url + "/echo", data={"model": "whisper-1"}, files={"file": ("hello.wav", b"other bytes", "audio/wav")})
     assert other.status_code == 400 and "differs in body.multipart.file.size: 11 != 20" in other.json()["error"]["message"]
+
+
+def start_recorder(url: str, path: Path, mode: str) -> tuple[subprocess.Popen[str], str]:
+    """`mockai serve` recording from `url` into `path` in its own process; (process, base URL)."""
+    args = ["-m", "mockai", "serve", "--port", "0", "--record-mode", mode, "--upstream", url, "--cassette", str(path)]
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    assert " serving http://" in line, proc.stderr.read() if proc.stderr and proc.poll() is not None else line
+    return proc, line.split()[3]
+
+
+def kill_9(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def test_a_recording_killed_twice_and_restarted_in_new_episodes_loses_nothing_acknowledged(fake: AppThread, tmp_path: Path) -> None:
+    path = tmp_path / "restarted.jsonl"
+    proc, url = start_recorder(fake.url, path, "all")
+    try:
+        assert [httpx.post(f"{url}/echo", json={"n": n}).status_code for n in range(3)] == [200] * 3
+    finally:
+        kill_9(proc)
+    proc, url = start_recorder(fake.url, path, "new_episodes")
+    try:
+        assert [httpx.post(f"{url}/echo", json={"n": n}).status_code for n in range(5)] == [200] * 5  # 0-2 replayed, 3-4 recorded
+        with httpx.stream("POST", f"{url}/hang-stream", json={"n": 5}) as response:
+            next(response.iter_raw())
+            kill_9(proc)  # mid-stream: this interaction was never acknowledged
+    finally:
+        kill_9(proc)
+    proc, url = start_recorder(fake.url, path, "new_episodes")
+    try:
+        assert httpx.get(url.removesuffix("/v1") + "/_mockai/requests").json()["data"] == []  # a fresh process
+        assert httpx.post(f"{url}/echo", json={"n": 6}).status_code == 200
+        assert httpx.post(f"{url}/echo", json={"n": 0}).status_code == 200
+        sources = [e["reply"]["source"] for e in httpx.get(url.removesuffix("/v1") + "/_mockai/requests").json()["data"]]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        kill_9(proc)
+    assert sources == ["upstream", "cassette"]
+    cassette = Cassette.load(path)
+    assert [json.loads(cassette.interaction(i).request_body)["n"] for i in range(len(cassette))] == [0, 1, 2, 3, 4, 6]
+
+
+def test_an_upstream_stalling_mid_stream_past_the_timeout_cuts_the_stream_records_nothing_and_frees_the_server(
+    fake: AppThread, b: ServerThread, tmp_path: Path
+) -> None:
+    path = tmp_path / "stalled.jsonl"
+    use_cassette(b.state, path, "all", fake.url, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(httpx.RemoteProtocolError), httpx.stream("POST", b.url + "/hang-stream", json={}, timeout=5) as response:
+        parts = response.iter_raw()
+        assert next(parts).startswith(b'data: {"i":0}')
+        list(parts)
+    assert time.monotonic() - started < 2
+    entry = b.state.journal.entries()[-1]
+    assert entry.status == 200 and entry.reply["error"]["code"] == "upstream_error"
+    assert "did not answer within 0.3s (ReadTimeout)" in entry.reply["error"]["message"]
+    assert not path.exists() or len(Cassette.load(path)) == 0
+    use_cassette(b.state, path, "all", fake.url)
+    assert post(b, {"after": 1}, "/echo").status_code == 200  # the server and the recording carry on
+    assert len(Cassette.load(path)) == 1
