@@ -11,7 +11,6 @@ from mockai import catalogue, errors, fakejson, generator, shaping, tokens
 from mockai.call import Call, last_user_text
 from mockai.context import Ctx
 from mockai.reply import Reply, ToolCall
-from mockai.responses import EventTemplate
 from mockai.validate import P, Param, check_params, check_value, invalid_enum, string_list
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
@@ -466,12 +465,7 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
             yield chunk(c.index, first, empty_lp)
         if c.text:
             position = 0
-            # Content chunks share all but their piece: encode the rest once (no logprobs: those differ too).
-            template = None if plan.logprobs else EventTemplate(chunk(c.index, {"content": EventTemplate.MARK}))
             for piece, ids in shaping.chunks(plan.encoding, c.ids, per):
-                if template is not None and template.ok:
-                    yield template.render(chunk(c.index, {"content": piece}), piece)
-                    continue
                 lp = None
                 if plan.logprobs:
                     all_lp = shaping.chat_logprobs(ctx.digest, plan.encoding, f"lp{c.index}", c.ids[: position + len(ids)], plan.top_logprobs)
