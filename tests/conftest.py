@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib
 import logging
 from collections.abc import Iterator
 
@@ -12,6 +14,14 @@ import pytest
 
 from mockai.server import ServerThread
 from mockai.state import MockState, Settings
+
+# pytester's in-process runs (tests/test_plugin.py) drop the modules first imported inside them. httpx imports
+# httpcore lazily and caches its exception classes on first use, so an httpcore first imported in such a run
+# comes back as a new module whose timeouts httpx no longer maps to its own, and the SDK's APITimeoutError
+# becomes a raw httpcore error in every later test. Importing both generations up front keeps them.
+for _name in ("httpcore", "httpcore2"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
 
 # tests/compat/ is `make compat`'s: client scripts for other virtualenvs, and .envs/ of installed packages.
 collect_ignore = ["compat"]
