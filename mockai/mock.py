@@ -13,7 +13,6 @@ at least once, or `verify()` (run by the fixture at teardown) raises `Expectatio
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -245,16 +244,9 @@ class MockAI:
         upstream_api_key: str | None = None,
     ) -> Any:
         """Answer /v1/... from a recorded cassette (recording misses in modes that allow it)."""
-        try:
-            from mockai.recorder import use_cassette
-        except ImportError:
-            raise UsageError(
-                "mockai: cassettes are not available yet in this version of mockai (mockai.recorder is missing); drop cassette=... for now."
-            ) from None
-        options: dict[str, Any] = {"upstream_api_key": upstream_api_key} if upstream_api_key else {}
-        if "hint" in inspect.signature(use_cassette).parameters:
-            options["hint"] = CASSETTE_HINT
-        return use_cassette(self.state, path, mode, upstream, **options)
+        from mockai.recorder import use_cassette
+
+        return use_cassette(self.state, path, mode, upstream, upstream_api_key=upstream_api_key, hint=CASSETTE_HINT)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 

@@ -91,17 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _record_mode(value: str) -> str:
-    """A checked record mode; a clear error while this mockai has no recorder."""
-    try:
-        from mockai import recorder
-    except ImportError:
-        recorder = None  # type: ignore[assignment]
-    if not hasattr(recorder, "use_cassette"):
-        raise UsageError(
-            "mockai: --mockai-record is not available yet in this version of mockai (no cassette recorder)."
-        )
-    mode = getattr(recorder, "RecordMode", None)
-    return str(mode(value).value) if mode is not None else value.strip().lower()
+    """A checked record mode (a typo is refused with the valid modes listed)."""
+    from mockai.record_mode import RecordMode
+
+    return str(RecordMode(value).value)
 
 
 @pytest.hookimpl(wrapper=True)

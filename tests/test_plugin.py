@@ -6,7 +6,6 @@ Each pytester run starts one mockai server, so the example files group several t
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import openai
@@ -365,12 +364,6 @@ def test_a_suite_that_never_asks_for_mockai_starts_no_server(pytester: pytest.Py
 
 
 # -- the pieces, directly (this suite has the plugin too) ---------------------------------------------
-
-
-def test_cassettes_say_when_the_recorder_is_missing(mockai: MockAI, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "mockai.recorder", None)
-    with pytest.raises(UsageError, match=r"^mockai: cassettes are not available yet"):
-        mockai.use_cassette("chat.jsonl")
 
 
 def test_fluent_rules_compile_to_the_same_rule_dicts(mockai: MockAI) -> None:
