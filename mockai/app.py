@@ -179,20 +179,25 @@ class MockApp:
 
     # ------------------------------------------------------------------------------------------------
 
-    async def read_body(self, ex: Exchange) -> bytes:
-        limit = self.state.settings.max_body_bytes
-        chunks, size = [], 0
-        while True:
+    async def read_body(self, ex: Exchange, limit: int | None = None) -> bytes:
+        """The request body; past `limit` (default: the server's max_body_bytes), OpenAI's 413 naming how many
+        bytes came. The rest is read and dropped, so the client sees the answer instead of a broken pipe."""
+        if limit is None:
+            limit = self.state.settings.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
             message = await ex.receive()
             if message["type"] == "http.disconnect":
                 break
             part = message.get("body", b"")
             size += len(part)
-            if size > limit:
-                raise errors.payload_too_large(limit, size)
-            chunks.append(part)
-            if not message.get("more_body"):
-                break
+            if size <= limit:
+                chunks.append(part)
+            more = bool(message.get("more_body"))
+        if size > limit:
+            raise errors.payload_too_large(limit, size)
         return b"".join(chunks)
 
     async def parse_json(self, ex: Exchange) -> dict[str, Any]:

@@ -30,7 +30,7 @@ MAX_FIELD_BYTES = 1024 * 1024
 async def parse(app: MockApp, ex: Exchange) -> dict[str, Any]:
     """The `parse` hook of the audio upload endpoints: the form as a body, or OpenAI's 413/400."""
     limit = min(MAX_UPLOAD_BYTES, app.state.settings.max_body_bytes)
-    raw = await read_capped(ex, limit)
+    raw = await app.read_body(ex, limit)
     content_type = ex.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
         # [UNVERIFIED] wording: modelled on OpenAI's JSON-endpoint text for a wrong Content-Type.
@@ -54,26 +54,6 @@ async def parse(app: MockApp, ex: Exchange) -> dict[str, Any]:
             body[name] = {**current, sub: value} if isinstance(current, dict) and not is_upload(current) else {sub: value}
     ex.body = body
     return body
-
-
-async def read_capped(ex: Exchange, limit: int) -> bytes:
-    """The request body, or OpenAI's 413 naming how many bytes came (the rest is read and dropped so
-    the client sees the answer instead of a broken pipe)."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await ex.receive()
-        if message["type"] == "http.disconnect":
-            break
-        part = message.get("body", b"")
-        size += len(part)
-        if size <= limit:
-            chunks.append(part)
-        more = bool(message.get("more_body"))
-    if size > limit:
-        raise errors.payload_too_large(limit, size)
-    return b"".join(chunks)
 
 
 async def _form_items(content_type: str, raw: bytes) -> list[tuple[str, Any]]:
