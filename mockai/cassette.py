@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from mockai import __version__, fingerprint
 from mockai.errors import UsageError
 from mockai.interaction import LINE_PREFIX, Interaction, decode_body, from_json, headers_from_json, to_line
@@ -29,7 +31,6 @@ from mockai.scrub import Scrubber
 FORMAT_VERSION = 1
 PREFIX = LINE_PREFIX.encode("utf-8")
 RESPONSE_MARK = b'}, "response": {'
-_decoder = json.JSONDecoder()
 
 
 class CassetteWarning(UserWarning):
@@ -153,12 +154,11 @@ class Cassette:
         if not full and data.startswith(PREFIX, start):
             cut = data.find(RESPONSE_MARK, start, end)
             if cut >= 0:
-                text = data[start : cut + 1].decode("utf-8")
-                try:
-                    request, stop = _decoder.raw_decode(text, len(PREFIX))
-                except ValueError:
-                    stop = -1
-                if stop == len(text) and isinstance(request, dict):
+                try:  # the request object alone; orjson refuses anything after it, and lone surrogates
+                    request = orjson.loads(memoryview(data)[start + len(PREFIX) : cut + 1])
+                except orjson.JSONDecodeError:
+                    request = None
+                if isinstance(request, dict):
                     return request
         parsed = json.loads(str(memoryview(data)[start:end], "utf-8"))
         if not isinstance(parsed, dict) or not isinstance(parsed.get("request"), dict) or not isinstance(parsed.get("response"), dict):

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from mockai.scrub import SECRET_QUERY
 
 DEFAULT_IGNORE: tuple[str, ...] = ("user",)
@@ -93,9 +95,12 @@ def normal_form(method: str, path: str, query: str, body: Any, ignore: Iterable[
 
 
 def key(normal: Mapping[str, Any]) -> bytes:
-    """A 16-byte hash of a normal form: the cassette index key."""
-    text = _KEY_ENCODER.encode(normal)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    """A 16-byte hash of a normal form: the cassette index key (in memory only, never written down)."""
+    try:
+        canonical = orjson.dumps(normal, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson refuses (a lone surrogate, an int past 64 bits): the stdlib spells it
+        canonical = _KEY_ENCODER.encode(normal).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(canonical, digest_size=16).digest()
 
 
 def _without(obj: Any, parts: list[str]) -> Any:

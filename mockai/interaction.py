@@ -164,6 +164,10 @@ def to_line(it: Interaction, scrub: Scrubber, recorded_at: str | None = None) ->
     stamp = recorded_at or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     line = json.dumps({"request": request, "response": response, "recorded_at": stamp}, ensure_ascii=False)
     assert line.startswith(LINE_PREFIX)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a body (JSON allows `"\ud800"`): kept as that escape
+        line = line.encode("utf-8", "backslashreplace").decode("utf-8")
     secrets = scrub.secrets(it.request_headers) + scrub.values(_json_or_none(it.request_body) if scrub.fields else None, it.query)
     return scrub.text(line, sorted(set(secrets), key=len, reverse=True)) + "\n"
 

@@ -220,6 +220,19 @@ def test_record_mode_none_answers_a_miss_with_the_closest_recording_and_how_it_d
     assert b.state.cassette.misses == [miss.json()["error"]["message"]]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_lone_surrogate_in_a_request_is_recorded_and_replays_like_any_other(upstream: ServerThread, b: ServerThread, tmp_path: Path, stream: bool) -> None:
+    path = tmp_path / "surrogate.jsonl"
+    raw = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi \\udc00"}], "stream": %s}' % (b"true" if stream else b"false")
+    send = lambda: httpx.post(b.url + "/chat/completions", content=raw, headers={"content-type": "application/json"}, timeout=10)  # noqa: E731
+    use_cassette(b.state, path, "all", upstream.url)
+    recorded = send()
+    assert recorded.status_code == 200 and len(Cassette.load(path)) == 1
+    use_cassette(b.state, path, "none")
+    replayed = send()
+    assert replayed.status_code == 200 and replayed.content == recorded.content
+
+
 def test_record_mode_once_records_a_missing_cassette_then_only_replays(upstream: ServerThread, b: ServerThread, tmp_path: Path) -> None:
     path = tmp_path / "once.jsonl"
     use_cassette(b.state, path, "once", upstream.url)
