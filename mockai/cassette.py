@@ -33,6 +33,14 @@ PREFIX = LINE_PREFIX.encode("utf-8")
 RESPONSE_MARK = b'}, "response": {'
 
 
+def _loads(line: memoryview) -> Any:
+    """A cassette line parsed: orjson, or json for what orjson refuses (a lone surrogate's escape)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(str(line, "utf-8"))
+
+
 class CassetteWarning(UserWarning):
     """A cassette loaded, but part of it was skipped."""
 
@@ -198,7 +206,7 @@ class Cassette:
 
     def interaction(self, i: int) -> Interaction:
         try:
-            return from_json(json.loads(str(self.lines[i], "utf-8")))
+            return from_json(_loads(self.lines[i]))
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"{self.path} line {self.line_numbers[i]} is not a valid interaction ({type(exc).__name__}: {exc}); fix or re-record it.") from None
 
