@@ -225,6 +225,23 @@ RPM_TEXT = re.compile(
 )
 
 
+def refusal_with_time_to_retry(client: openai.OpenAI) -> openai.RateLimitError:
+    """Use up the bucket until a refusal whose wait leaves a retrying client time to be refused too.
+
+    A refusal just before the next request flows in (a wait of a few ms) would let that client straight
+    through; then the bucket is left to refill past one request, which is let through, and the next one
+    is refused with nearly a whole request's wait (500 ms at 120 RPM)."""
+    for _ in range(300):
+        try:
+            chat(client)
+        except openai.RateLimitError as exc:
+            wait_ms = int(exc.response.headers["retry-after-ms"])
+            if wait_ms >= 200:
+                return exc
+            time.sleep(wait_ms / 1000)  # the limiter's clock, not a server: wait for the refill it announced
+    raise AssertionError("the limiter never refused a request")
+
+
 def test_limiter_headers_count_down_then_a_429_with_retry_after_and_the_retrying_sdk_gets_through(
     server: ServerThread, client: openai.OpenAI, state: MockState, http: httpx.Client
 ) -> None:
@@ -234,14 +251,8 @@ def test_limiter_headers_count_down_then_a_429_with_retry_after_and_the_retrying
     assert [h["x-ratelimit-remaining-requests"] for h in heads] == [str(n) for n in range(119, 109, -1)]
     resets = [ms(h["x-ratelimit-reset-requests"]) for h in heads]  # 500 ms per request used at 120 RPM
     assert all(500 * n - 300 <= r <= 500 * n for n, r in enumerate(resets, 1)), resets  # minus refill meanwhile
-    for _ in range(200):  # use up the rest of the bucket
-        try:
-            chat(client)
-        except openai.RateLimitError as exc:
-            refused = exc
-            break
-    else:
-        raise AssertionError("the limiter never refused a request")
+    patient = retrying(server, 2)  # made before the bucket runs dry: making a client takes tens of ms
+    refused = refusal_with_time_to_retry(client)
     wait = RPM_TEXT.fullmatch(refused.body["message"])
     assert wait, refused.body["message"]
     headers = refused.response.headers
@@ -249,7 +260,7 @@ def test_limiter_headers_count_down_then_a_429_with_retry_after_and_the_retrying
     assert (headers["retry-after"], headers["retry-after-ms"], headers["x-ratelimit-remaining-requests"]) == ("1", wait[1], "0")
     assert 0 < int(wait[1]) <= 500
     started = time.perf_counter()
-    assert chat(retrying(server, 2)).choices[0].message.content  # waits retry-after-ms, then is let through
+    assert chat(patient).choices[0].message.content  # refused first, waits retry-after-ms, then is let through
     assert time.perf_counter() - started >= int(wait[1]) / 1000 - 0.01
     last = state.journal.entries()[-2:]
     assert [(e.status, e.reply["source"], e.headers["x-stainless-retry-count"]) for e in last] == [
