@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from mockai import __version__, fingerprint
 from mockai.errors import UsageError
 from mockai.interaction import LINE_PREFIX, Interaction, decode_body, from_json, headers_from_json, to_line
@@ -31,14 +29,9 @@ from mockai.scrub import Scrubber
 FORMAT_VERSION = 1
 PREFIX = LINE_PREFIX.encode("utf-8")
 RESPONSE_MARK = b'}, "response": {'
-
-
-def _loads(line: memoryview) -> Any:
-    """A cassette line parsed: orjson, or json for what orjson refuses (a lone surrogate's escape)."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(str(line, "utf-8"))
+_decoder = json.JSONDecoder()
+"""The stdlib's parser, not orjson's: orjson turns an integer past 64 bits into a float, and a recording
+must come back exactly as it was."""
 
 
 class CassetteWarning(UserWarning):
@@ -162,11 +155,12 @@ class Cassette:
         if not full and data.startswith(PREFIX, start):
             cut = data.find(RESPONSE_MARK, start, end)
             if cut >= 0:
-                try:  # the request object alone; orjson refuses anything after it, and lone surrogates
-                    request = orjson.loads(memoryview(data)[start + len(PREFIX) : cut + 1])
-                except orjson.JSONDecodeError:
-                    request = None
-                if isinstance(request, dict):
+                text = data[start : cut + 1].decode("utf-8")
+                try:
+                    request, stop = _decoder.raw_decode(text, len(PREFIX))
+                except ValueError:
+                    stop = -1
+                if stop == len(text) and isinstance(request, dict):
                     return request
         parsed = json.loads(str(memoryview(data)[start:end], "utf-8"))
         if not isinstance(parsed, dict) or not isinstance(parsed.get("request"), dict) or not isinstance(parsed.get("response"), dict):
@@ -206,7 +200,7 @@ class Cassette:
 
     def interaction(self, i: int) -> Interaction:
         try:
-            return from_json(_loads(self.lines[i]))
+            return from_json(json.loads(str(self.lines[i], "utf-8")))
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"{self.path} line {self.line_numbers[i]} is not a valid interaction ({type(exc).__name__}: {exc}); fix or re-record it.") from None
 
