@@ -121,7 +121,6 @@ def _gpt2_ranks() -> dict[bytes, int]:
         return data_gym_to_mergeable_bpe_ranks(vocab_path, encoder_path)
 
 
-@cache
 def _build(name: str) -> tiktoken.Encoding:
     if name == "r50k_base":
         return tiktoken.Encoding(name, pat_str=R50K_PAT, mergeable_ranks=_ranks(name), special_tokens={ENDOFTEXT: 50256}, explicit_n_vocab=50257)
@@ -146,11 +145,13 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     """The named encoding, built offline on first use and shared by every request afterwards.
 
     Lock-free once built (a dict read is atomic): it runs several times per request, and per stream
-    chunk. Only the first build takes the lock, so two threads never build one encoding twice."""
+    chunk. Only the first build takes the lock; a thread that waited for it finds the encoding built."""
     enc = _built.get(name)
     if enc is None:
         with _lock:
-            enc = _built[name] = _build(name)
+            enc = _built.get(name)
+            if enc is None:
+                enc = _built[name] = _build(name)
     return enc
 
 
