@@ -7,6 +7,7 @@ with their ordinary clients (npm, pip); a peer that cannot be installed or start
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,16 @@ def wait_http(proc: subprocess.Popen[bytes], url: str, timeout: float, body: byt
     raise Skip(f"did not answer within {timeout:.0f} s")
 
 
+@contextlib.contextmanager
+def _killed_on_failure(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Kill `proc` if getting it ready fails (a Skip included): no benchmark server outlives its start."""
+    try:
+        yield
+    except BaseException:
+        proc.kill()
+        raise
+
+
 def _spawn(cmd: Sequence[str], env: Mapping[str, str] | None = None, quiet: bool = False, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     out = subprocess.DEVNULL if quiet else subprocess.PIPE
     return subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.DEVNULL, cwd=cwd or REPO, env={**os.environ, **(env or {})})
@@ -110,12 +121,9 @@ def start_mockai(scenario: Mapping[str, object], source: Path | None = None) -> 
     t = time.perf_counter()
     env = {"PYTHONPATH": str(source)} if source else None
     proc = _spawn([sys.executable, "-m", "mockai", "serve", "--port", "0"], env=env, cwd=source)
-    try:
+    with _killed_on_failure(proc):
         root = _first_line(proc, 30).split()[3].removesuffix("/v1")
         httpx.put(root + "/_mockai/scenario", json=scenario, timeout=10).raise_for_status()
-    except BaseException:
-        proc.kill()
-        raise
     paths = {"chat": "/v1/chat/completions", "embeddings": "/v1/embeddings", "embeddings_b64": "/v1/embeddings", "stream": "/v1/chat/completions"}
     name = f"mockai ({source.name})" if source else "mockai"
     return Server(name, proc, root, paths, started_s=time.perf_counter() - t)
@@ -128,11 +136,8 @@ def start_floor(canned: Mapping[str, dict[str, object]], folder: Path) -> Server
     path.write_text(json.dumps(spec))
     t = time.perf_counter()
     proc = _spawn([sys.executable, str(BENCH / "floor_app.py"), "--port", "0", "--canned", str(path)])
-    try:
+    with _killed_on_failure(proc):
         root = _first_line(proc, 30).split()[2]
-    except BaseException:
-        proc.kill()
-        raise
     return Server("bare Starlette", proc, root, {name: f"/floor/{name}" for name in canned}, started_s=time.perf_counter() - t)
 
 
@@ -165,11 +170,8 @@ def start_prism(start_timeout: float = 120) -> Server:
     t = time.perf_counter()
     proc = _spawn([str(launcher), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)], quiet=True)
     root = f"http://127.0.0.1:{port}"
-    try:
+    with _killed_on_failure(proc):
         wait_http(proc, root + "/models", start_timeout)
-    except BaseException:
-        proc.kill()
-        raise
     paths = {"chat": "/chat/completions", "embeddings": "/embeddings", "embeddings_b64": "/embeddings", "stream": "/chat/completions"}
     return Server("Prism (OpenAI spec)", proc, root, paths, started_s=time.perf_counter() - t)
 
@@ -225,11 +227,8 @@ def start_mockllm(responses: Mapping[str, str], folder: Path, start_timeout: flo
     t = time.perf_counter()
     proc = _spawn(cmd, env=env, quiet=True)
     root = f"http://127.0.0.1:{port}"
-    try:
+    with _killed_on_failure(proc):
         wait_http(proc, root + "/v1/models", start_timeout)
-    except BaseException:
-        proc.kill()
-        raise
     paths = {"chat": "/v1/chat/completions", "stream": "/v1/chat/completions"}
     server = Server("mockllm " + _version(python, "mockllm"), proc, root, paths, started_s=time.perf_counter() - t)
     server.notes["embeddings"] = server.notes["embeddings_b64"] = "no embeddings endpoint"
