@@ -21,6 +21,18 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The quality gate: lint, formatting and strict types (CI runs it before the tests).
+CHECK_STAMP := $(VENV)/.installed-check
+
+$(CHECK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[check]'
+	touch $(CHECK_STAMP)
+
+check: $(CHECK_STAMP)
+	$(BIN)/ruff check mockai tests bench
+	$(BIN)/ruff format --check mockai tests bench
+	$(BIN)/mypy
+
 # The clients people use (openai 3.x and 0.28.1, langchain-openai, litellm, the Node SDK), each in its own
 # environment under tests/compat/.envs/ (built on first use, then cached), against one mockai server;
 # every body checked against OpenAI's schemas. Prints a client x endpoint matrix.

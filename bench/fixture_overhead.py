@@ -25,12 +25,12 @@ from typing import Any
 
 import openai
 
-from mockai.fixture_config import Layer, resolve_config
-from mockai.mock import MockAI
-from mockai.pytest_plugin import begin
-from mockai.server import ServerThread
-from mockai.state import Settings
-from mockai.transport import http_library
+from mockai.server.runner import ServerThread
+from mockai.settings import Settings
+from mockai.testing.config import Layer, resolve_config
+from mockai.testing.mock import MockAI
+from mockai.testing.pytest_plugin import begin
+from mockai.testing.transport import http_library
 
 MESSAGES: Any = [{"role": "user", "content": "Say hello"}]
 
@@ -123,7 +123,9 @@ def fixture_in_pytest(tests: int, repeats: int) -> tuple[float, float]:
             times["first"].append(pytest_run(variants["first"]))
             times["none"].append(pytest_run(variants["none"]))
             times["off"].append(pytest_run(variants["none"], "-p", "no:mockai"))
-        least = {k: min(v) for k, v in times.items()}  # CPU time: noise only ever adds, so the least is the cost
+        least = {
+            k: min(v) for k, v in times.items()
+        }  # CPU time: noise only ever adds, so the least is the cost
         return (least["all"] - least["first"]) / (tests - 1), (least["none"] - least["off"]) / tests
 
 

@@ -54,7 +54,15 @@ def endpoint(content_type: str, headers: dict[str, str], chunks: list[bytes]) ->
 
 def build_app(canned: dict[str, Any]) -> Starlette:
     routes = [
-        Route(path, endpoint(spec["content_type"], dict(spec.get("headers", [])), [base64.b64decode(c) for c in spec["chunks"]]), methods=["POST"])
+        Route(
+            path,
+            endpoint(
+                spec["content_type"],
+                dict(spec.get("headers", [])),
+                [base64.b64decode(c) for c in spec["chunks"]],
+            ),
+            methods=["POST"],
+        )
         for path, spec in canned.items()
     ]
     return Starlette(routes=routes)
@@ -66,7 +74,7 @@ def main() -> None:
     parser.add_argument("--canned", type=Path, required=True)
     args = parser.parse_args()
     app = build_app(json.loads(args.canned.read_text()))
-    # Same socket set-up as mockai.server.bind: IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets.
+    # Same socket set-up as mockai.server.runner.bind: IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
@@ -78,7 +86,9 @@ def main() -> None:
             await super().startup(sockets=sockets)
             print(f"floor serving http://127.0.0.1:{port}", flush=True)
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http="httptools", loop="uvloop")
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", http="httptools", loop="uvloop"
+    )
     Server(config).run(sockets=[sock])
 
 

@@ -76,7 +76,17 @@ def _wrk(wrk: str, url: str, body: bytes, seconds: float, connections: int) -> L
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA.format(body=body.decode(), headers=headers))
     try:
-        cmd = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", script.name, url]
+        cmd = [
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script.name,
+            url,
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
     finally:
         os.unlink(script.name)
@@ -99,7 +109,16 @@ def _fallback(url: str, body: bytes, seconds: float, connections: int) -> LoadRe
     with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
         f.write(body)
     try:
-        cmd = [sys.executable, __file__, url, f.name, "--seconds", str(seconds), "--connections", str(connections)]
+        cmd = [
+            sys.executable,
+            __file__,
+            url,
+            f.name,
+            "--seconds",
+            str(seconds),
+            "--connections",
+            str(connections),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     finally:
         os.unlink(f.name)
@@ -130,8 +149,19 @@ async def _httpx_load(url: str, body: bytes, seconds: float, connections: int) -
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - started
     latencies.sort()
-    pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (lambda q: 0.0)
-    return {"rps": len(latencies) / elapsed, "requests": len(latencies), "errors": errors, "p50_ms": pick(0.5), "p99_ms": pick(0.99), "generator": "httpx"}
+    pick = (
+        (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000)
+        if latencies
+        else (lambda q: 0.0)
+    )
+    return {
+        "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": pick(0.5),
+        "p99_ms": pick(0.99),
+        "generator": "httpx",
+    }
 
 
 def main() -> None:

@@ -36,8 +36,22 @@ def py_spy() -> str:
 
 def record(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     """Sample `pid` without pausing it (--nonblocking), as collapsed stacks, one frame per function."""
-    cmd = [py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250", "--nonblocking",
-           "--function", "--format", "raw", "--output", str(out)]
+    cmd = [
+        py_spy(),
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(int(seconds)),
+        "--rate",
+        "250",
+        "--nonblocking",
+        "--function",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -74,7 +88,9 @@ def _short(frame: str) -> str:
     return f"{name} ({where})" if where else name
 
 
-def profile(scenario: str, seconds: float, top: int, source: Path | None = None) -> tuple[list[tuple[str, float]], list[tuple[str, float]], float]:
+def profile(
+    scenario: str, seconds: float, top: int, source: Path | None = None
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]], float]:
     server = servers.start_mockai(workload.scenario(), source=source)
     try:
         body = throughput.request_bodies()[scenario]
@@ -84,7 +100,9 @@ def profile(scenario: str, seconds: float, top: int, source: Path | None = None)
             out = Path(tmp) / "stacks.txt"
             spy = record(server.proc.pid, seconds, out)
             result: list[load.LoadResult] = []
-            loader = threading.Thread(target=lambda: result.append(load.run(wrk, server.url(scenario), body, seconds - 1, 16)))
+            loader = threading.Thread(
+                target=lambda: result.append(load.run(wrk, server.url(scenario), body, seconds - 1, 16))
+            )
             loader.start()
             loader.join()
             spy.wait(timeout=seconds + 30)
@@ -96,10 +114,17 @@ def profile(scenario: str, seconds: float, top: int, source: Path | None = None)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="chat", choices=["chat", "embeddings", "embeddings_b64", "stream"])
+    parser.add_argument(
+        "--scenario", default="chat", choices=["chat", "embeddings", "embeddings_b64", "stream"]
+    )
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--top", type=int, default=20)
-    parser.add_argument("--source", type=Path, default=None, help="profile mockai from another source tree (e.g. `git archive HEAD` unpacked)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="profile mockai from another source tree (e.g. `git archive HEAD` unpacked)",
+    )
     args = parser.parse_args()
     own, inclusive, rps = profile(args.scenario, args.seconds, args.top, args.source)
     print(f"{args.scenario}: {rps:.0f} requests/s under py-spy (it costs the server some throughput)")

@@ -19,13 +19,17 @@ CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say he
 
 
 def import_time(repeats: int = 5) -> float:
-    code = "import time; t = time.perf_counter(); import mockai.app; print(time.perf_counter() - t)"
-    return statistics.median(float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(repeats))
+    code = "import time; t = time.perf_counter(); import mockai.server.app; print(time.perf_counter() - t)"
+    return statistics.median(
+        float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(repeats)
+    )
 
 
 def start_to_ready() -> tuple[float, subprocess.Popen[str], str]:
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     url = proc.stdout.readline().split()[3]  # type: ignore[union-attr]
     with httpx.Client() as c:
         while True:
@@ -59,13 +63,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    print(f"import mockai.app: {import_time() * 1000:.0f} ms (median of 5)")
+    print(f"import mockai.server.app: {import_time() * 1000:.0f} ms (median of 5)")
     ready, proc, url = start_to_ready()
     try:
         print(f"process start to first chat answer: {ready * 1000:.0f} ms")
         # The load runs in this process, the server in its own: one core each on a 2-core machine.
         done, errors = asyncio.run(load(url, args.seconds, args.concurrency))
-        print(f"short chat completion: {done / args.seconds:.0f} requests/s over {args.seconds:.0f} s, {args.concurrency} connections, {errors} errors")
+        print(
+            f"short chat completion: {done / args.seconds:.0f} requests/s over {args.seconds:.0f} s, {args.concurrency} connections, {errors} errors"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -46,7 +46,17 @@ def throughput_table(servers: dict[str, Any]) -> list[str]:
         f"### 1. Server throughput, requests/s ({servers['generator']}, 1 thread, {servers['connections']} connections, "
         f"{servers['seconds']:.0f} s a run, median of {servers['rounds']} rounds)",
         "",
-        "| " + " | ".join(["scenario", "mockai", "bare Starlette (floor)", "mockai / floor", *(c for o in others for c in (o, f"mockai / {_short(o)}"))]) + " |",
+        "| "
+        + " | ".join(
+            [
+                "scenario",
+                "mockai",
+                "bare Starlette (floor)",
+                "mockai / floor",
+                *(c for o in others for c in (o, f"mockai / {_short(o)}")),
+            ]
+        )
+        + " |",
         "|---|---:|---:|---:|" + "---:|---:|" * len(others),
     ]
     notes = []
@@ -76,13 +86,24 @@ def streaming_table(servers: dict[str, Any]) -> list[str]:
     targets = servers["targets"]
     m = targets.get("mockai", {}).get("stream", {})
     f = targets.get(FLOOR, {}).get("stream", {})
-    lines = ["### 2. Streaming", "", "| measure | mockai | bare Starlette (floor) | mockai / floor |", "|---|---:|---:|---:|"]
-    lines.append(f"| chunks/s, no pacing ({m.get('events', 0)} chunks a stream) | {_n(m.get('chunks_per_s', 0))} | {_n(f.get('chunks_per_s', 0))} | "
-                 f"{_ratio(m.get('chunks_per_s'), f.get('chunks_per_s'))} |")
+    lines = [
+        "### 2. Streaming",
+        "",
+        "| measure | mockai | bare Starlette (floor) | mockai / floor |",
+        "|---|---:|---:|---:|",
+    ]
+    lines.append(
+        f"| chunks/s, no pacing ({m.get('events', 0)} chunks a stream) | {_n(m.get('chunks_per_s', 0))} | {_n(f.get('chunks_per_s', 0))} | "
+        f"{_ratio(m.get('chunks_per_s'), f.get('chunks_per_s'))} |"
+    )
     p = servers.get("paced")
     if p:
-        lines += ["", "| paced stream | asked tokens/s | measured tokens/s | asked / measured |", "|---|---:|---:|---:|",
-                  f"| {p['tokens']} tokens, `stream: {{tokens_per_second: {p['asked']}}}` | {p['asked']} | {p['measured']:.1f} | {p['asked_over_measured']:.3f} |"]
+        lines += [
+            "",
+            "| paced stream | asked tokens/s | measured tokens/s | asked / measured |",
+            "|---|---:|---:|---:|",
+            f"| {p['tokens']} tokens, `stream: {{tokens_per_second: {p['asked']}}}` | {p['asked']} | {p['measured']:.1f} | {p['asked_over_measured']:.3f} |",
+        ]
     return lines
 
 
@@ -91,8 +112,12 @@ def per_call_table(per_call: dict[str, Any]) -> list[str]:
         return ["### 3. Per call through the fixture", "", f"skipped: {per_call['skipped']}"]
     costs: dict[str, float] = per_call["seconds_per_call"]
     floor = next(v for k, v in costs.items() if k.startswith("floor"))
-    lines = [f"### 3. Per call: `client.chat.completions.create`, {per_call['calls']:,} calls x {per_call['repeats']}, median",
-             "", "| transport | us a call | x MockTransport floor |", "|---|---:|---:|"]
+    lines = [
+        f"### 3. Per call: `client.chat.completions.create`, {per_call['calls']:,} calls x {per_call['repeats']}, median",
+        "",
+        "| transport | us a call | x MockTransport floor |",
+        "|---|---:|---:|",
+    ]
     for name, seconds in costs.items():
         lines.append(f"| {name} | {seconds * 1e6:,.0f} | {seconds / floor:.2f} |")
     lines += ["", f"Fixture setup + teardown per test: {per_call['fixture_setup_teardown_s'] * 1e6:,.0f} us."]
@@ -101,7 +126,10 @@ def per_call_table(per_call: dict[str, Any]) -> list[str]:
 
 def startup_table(s: dict[str, Any]) -> list[str]:
     return [
-        "### 4. Start-up", "", "| measure | mockai | bare Starlette (floor) | mockai / floor |", "|---|---:|---:|---:|",
+        "### 4. Start-up",
+        "",
+        "| measure | mockai | bare Starlette (floor) | mockai / floor |",
+        "|---|---:|---:|---:|",
         f"| import | {s['import_mockai_s'] * 1000:,.0f} ms | {s['import_floor_s'] * 1000:,.0f} ms | {_ratio(s['import_mockai_s'], s['import_floor_s'])} |",
         f"| process start to first answer | {s['first_answer_mockai_s'] * 1000:,.0f} ms | {s['first_answer_floor_s'] * 1000:,.0f} ms | "
         f"{_ratio(s['first_answer_mockai_s'], s['first_answer_floor_s'])} |",
@@ -114,13 +142,18 @@ def replay_table(r: dict[str, Any]) -> list[str]:
     rows = r["rows"]
     base = rows[0]["lookup_s"]
     first = rows[0]["lookup_passes_s"][0]
-    lines = [f"### 5. Replay scale (lookup: median of {r['repeats']} passes of {r['lookups']:,} random requests; first pass apart)", "",
-             "| interactions | file | load | load a interaction | lookup | lookup / lookup at 10 | first pass after load | first pass / at 10 |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"### 5. Replay scale (lookup: median of {r['repeats']} passes of {r['lookups']:,} random requests; first pass apart)",
+        "",
+        "| interactions | file | load | load a interaction | lookup | lookup / lookup at 10 | first pass after load | first pass / at 10 |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in rows:
-        lines.append(f"| {row['interactions']:,} | {row['mb']:.1f} MB | {row['load_s']:.2f} s | {row['load_s'] / row['interactions'] * 1e6:.1f} us | "
-                     f"{row['lookup_s'] * 1e6:.0f} us | {row['lookup_s'] / base:.2f} | {row['lookup_passes_s'][0] * 1e6:.0f} us | "
-                     f"{row['lookup_passes_s'][0] / first:.2f} |")
+        lines.append(
+            f"| {row['interactions']:,} | {row['mb']:.1f} MB | {row['load_s']:.2f} s | {row['load_s'] / row['interactions'] * 1e6:.1f} us | "
+            f"{row['lookup_s'] * 1e6:.0f} us | {row['lookup_s'] / base:.2f} | {row['lookup_passes_s'][0] * 1e6:.0f} us | "
+            f"{row['lookup_passes_s'][0] / first:.2f} |"
+        )
     return lines
 
 
@@ -155,7 +188,10 @@ def chart(results: dict[str, Any], path: Path) -> str:
     _replay_panel(axes[1][0], results.get("replay"))
     _startup_panel(axes[1][1], results.get("startup"), results.get("servers"))
     m = results["machine"]
-    fig.suptitle(f"mockai {m['mockai']}, measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}", fontsize=10)
+    fig.suptitle(
+        f"mockai {m['mockai']}, measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}",
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -194,7 +230,9 @@ def _per_call_panel(ax: Any, per_call: dict[str, Any] | None) -> None:
     costs = per_call["seconds_per_call"]
     floor = next(iter(costs.values()))
     labels = [k.split(" (")[0] for k in costs]
-    bars = ax.barh(labels, [v * 1e6 for v in costs.values()], color=["grey", "tab:blue", "tab:green"][: len(costs)])
+    bars = ax.barh(
+        labels, [v * 1e6 for v in costs.values()], color=["grey", "tab:blue", "tab:green"][: len(costs)]
+    )
     ax.bar_label(bars, labels=[f" {v * 1e6:,.0f} ({v / floor:.2f}x)" for v in costs.values()], fontsize=7)
     ax.set_xlim(0, max(costs.values()) * 1e6 * 1.3)
     ax.tick_params(labelsize=7)
@@ -211,7 +249,14 @@ def _replay_panel(ax: Any, replay: dict[str, Any] | None) -> None:
     ax.plot(xs, ys, marker="o", label="lookup (median pass)")
     ax.plot(xs, first, marker=".", ls=":", color="grey", label="first pass after load")
     for x, y, r in zip(xs, ys, rows):
-        ax.annotate(f"{y:.0f} us\nload {r['load_s']:.2f} s", (x, y), fontsize=7, textcoords="offset points", xytext=(0, -22), ha="center")
+        ax.annotate(
+            f"{y:.0f} us\nload {r['load_s']:.2f} s",
+            (x, y),
+            fontsize=7,
+            textcoords="offset points",
+            xytext=(0, -22),
+            ha="center",
+        )
     ax.set_xscale("log")
     ax.set_xlim(min(xs) / 3, max(xs) * 3)
     ax.set_ylim(0, max(first + ys) * 1.3)
@@ -236,5 +281,12 @@ def _startup_panel(ax: Any, startup: dict[str, Any] | None, servers: dict[str, A
         ax.set_ylim(0, max(mockai + floor) * 1.25)
     paced = (servers or {}).get("paced")
     if paced:
-        ax.text(0.02, 0.97, f"paced stream: asked {paced['asked']} tokens/s,\nmeasured {paced['measured']:.1f} (asked/measured {paced['asked_over_measured']:.3f})",
-                transform=ax.transAxes, ha="left", va="top", fontsize=7)
+        ax.text(
+            0.02,
+            0.97,
+            f"paced stream: asked {paced['asked']} tokens/s,\nmeasured {paced['measured']:.1f} (asked/measured {paced['asked_over_measured']:.3f})",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=7,
+        )

@@ -76,7 +76,10 @@ def machine() -> dict[str, Any]:
 def import_seconds(code: str, repeats: int) -> float:
     """Median seconds to run `code` (imports) in a fresh interpreter, timed inside it."""
     probe = f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
-    return statistics.median(float(subprocess.check_output([sys.executable, "-c", probe], cwd=BENCH.parent)) for _ in range(repeats))
+    return statistics.median(
+        float(subprocess.check_output([sys.executable, "-c", probe], cwd=BENCH.parent))
+        for _ in range(repeats)
+    )
 
 
 def floor_start_to_answer(folder: Path) -> float:
@@ -124,10 +127,10 @@ def per_call(calls: int, repeats: int) -> dict[str, Any]:
     try:
         import fixture_overhead
 
-        from mockai.mock import MockAI
-        from mockai.server import ServerThread
-        from mockai.state import Settings
-    except ImportError as exc:  # hook: bench/fixture_overhead.py and mockai.transport land separately
+        from mockai.server.runner import ServerThread
+        from mockai.settings import Settings
+        from mockai.testing.mock import MockAI
+    except ImportError as exc:  # hook: bench/fixture_overhead.py and mockai.testing.transport land separately
         return {"skipped": f"bench/fixture_overhead.py or its imports are not there yet ({exc})"}
     os.environ.pop("OPENAI_BASE_URL", None)
     with ServerThread(Settings(port=0)) as server:
@@ -137,7 +140,12 @@ def per_call(calls: int, repeats: int) -> dict[str, Any]:
             fixture = fixture_overhead.fixture_direct(server, 300, repeats)
         finally:
             mock.close()
-    return {"calls": calls, "repeats": repeats, "seconds_per_call": costs, "fixture_setup_teardown_s": fixture}
+    return {
+        "calls": calls,
+        "repeats": repeats,
+        "seconds_per_call": costs,
+        "fixture_setup_teardown_s": fixture,
+    }
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -154,10 +162,10 @@ def replay(sizes: list[int], lookups: int, repeats: int) -> dict[str, Any]:
     try:
         import replay_scale
 
-        from mockai import fingerprint
-        from mockai.cassette import Cassette, write_cassette
+        from mockai.recording import keys as fingerprint
+        from mockai.recording.cassette import Cassette, write_cassette
     except ImportError as exc:
-        return {"skipped": f"bench/replay_scale.py or mockai.cassette is not importable ({exc})"}
+        return {"skipped": f"bench/replay_scale.py or mockai.recording.cassette is not importable ({exc})"}
     rng = random.Random(0)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,12 +183,23 @@ def replay(sizes: list[int], lookups: int, repeats: int) -> dict[str, Any]:
                 t = time.perf_counter()
                 for raw in bodies:
                     body = fingerprint.parse_body(raw, "application/json")
-                    found = cassette.next_match(fingerprint.key(cassette.normal_form("POST", "/v1/chat/completions", "", body)), repeat_last=True)
+                    found = cassette.next_match(
+                        fingerprint.key(cassette.normal_form("POST", "/v1/chat/completions", "", body)),
+                        repeat_last=True,
+                    )
                     assert found is not None
                     cassette.interaction(found)
                 passes.append((time.perf_counter() - t) / lookups)
-            rows.append({"interactions": n, "mb": path.stat().st_size / 1e6, "write_s": write_s, "load_s": load_s,
-                         "lookup_s": statistics.median(passes), "lookup_passes_s": passes})
+            rows.append(
+                {
+                    "interactions": n,
+                    "mb": path.stat().st_size / 1e6,
+                    "write_s": write_s,
+                    "load_s": load_s,
+                    "lookup_s": statistics.median(passes),
+                    "lookup_passes_s": passes,
+                }
+            )
             del cassette
     return {"lookups": lookups, "repeats": repeats, "rows": rows}
 
@@ -190,18 +209,33 @@ def replay(sizes: list[int], lookups: int, repeats: int) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of load per server and scenario (median kept)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of load per server and scenario (median kept)"
+    )
     parser.add_argument("--seconds", type=float, default=3, help="seconds of load per run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--calls", type=int, default=1000, help="SDK calls per pass, per transport")
     parser.add_argument("--sizes", default="10,10000,100000", help="cassette sizes")
-    parser.add_argument("--no-peers", action="store_true", help="skip Prism and mockllm (no npm / pip installs)")
-    parser.add_argument("--quick", action="store_true", help="1 round of 2 s, 200 calls, cassettes up to 10,000: a smoke test")
-    parser.add_argument("--only", default="startup,per_call,replay,servers", help="sections to run (comma-separated)")
-    parser.add_argument("--compare-source", action="append", default=[], metavar="DIR",
-                        help="also load mockai from this source tree (e.g. `git archive HEAD` unpacked): before/after in one run")
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip Prism and mockllm (no npm / pip installs)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 2 s, 200 calls, cassettes up to 10,000: a smoke test"
+    )
+    parser.add_argument(
+        "--only", default="startup,per_call,replay,servers", help="sections to run (comma-separated)"
+    )
+    parser.add_argument(
+        "--compare-source",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load mockai from this source tree (e.g. `git archive HEAD` unpacked): before/after in one run",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
-    parser.add_argument("--latest", type=Path, default=BENCH / "results-latest.json", help="committed copy ('' to skip)")
+    parser.add_argument(
+        "--latest", type=Path, default=BENCH / "results-latest.json", help="committed copy ('' to skip)"
+    )
     parser.add_argument("--chart", type=Path, default=BENCH / "chart.png")
     args = parser.parse_args(argv)
     if args.quick:
@@ -238,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     if str(args.latest) not in ("", "."):
         args.latest.write_text(json.dumps(results, indent=2, default=str) + "\n")
     note = report.chart(results, args.chart)
-    log(f"bench: wrote {args.out}" + (f", {args.latest}" if str(args.latest) not in ("", ".") else "") + f"; {note}")
+    log(
+        f"bench: wrote {args.out}"
+        + (f", {args.latest}" if str(args.latest) not in ("", ".") else "")
+        + f"; {note}"
+    )
     log(f"bench: done in {results['machine']['bench_seconds']:.0f} s")
     return 0
 

@@ -108,9 +108,13 @@ def _killed_on_failure(proc: subprocess.Popen[bytes]) -> Iterator[None]:
         raise
 
 
-def _spawn(cmd: Sequence[str], env: Mapping[str, str] | None = None, quiet: bool = False, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    cmd: Sequence[str], env: Mapping[str, str] | None = None, quiet: bool = False, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     out = subprocess.DEVNULL if quiet else subprocess.PIPE
-    return subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.DEVNULL, cwd=cwd or REPO, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        list(cmd), stdout=out, stderr=subprocess.DEVNULL, cwd=cwd or REPO, env={**os.environ, **(env or {})}
+    )
 
 
 def start_mockai(scenario: Mapping[str, object], source: Path | None = None) -> Server:
@@ -124,7 +128,12 @@ def start_mockai(scenario: Mapping[str, object], source: Path | None = None) -> 
     with _killed_on_failure(proc):
         root = _first_line(proc, 30).split()[3].removesuffix("/v1")
         httpx.put(root + "/_mockai/scenario", json=scenario, timeout=10).raise_for_status()
-    paths = {"chat": "/v1/chat/completions", "embeddings": "/v1/embeddings", "embeddings_b64": "/v1/embeddings", "stream": "/v1/chat/completions"}
+    paths = {
+        "chat": "/v1/chat/completions",
+        "embeddings": "/v1/embeddings",
+        "embeddings_b64": "/v1/embeddings",
+        "stream": "/v1/chat/completions",
+    }
     name = f"mockai ({source.name})" if source else "mockai"
     return Server(name, proc, root, paths, started_s=time.perf_counter() - t)
 
@@ -138,7 +147,13 @@ def start_floor(canned: Mapping[str, dict[str, object]], folder: Path) -> Server
     proc = _spawn([sys.executable, str(BENCH / "floor_app.py"), "--port", "0", "--canned", str(path)])
     with _killed_on_failure(proc):
         root = _first_line(proc, 30).split()[2]
-    return Server("bare Starlette", proc, root, {name: f"/floor/{name}" for name in canned}, started_s=time.perf_counter() - t)
+    return Server(
+        "bare Starlette",
+        proc,
+        root,
+        {name: f"/floor/{name}" for name in canned},
+        started_s=time.perf_counter() - t,
+    )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -154,7 +169,16 @@ def _prism_bin() -> Path:
     if shutil.which("npm") is None:
         raise Skip("npm is not installed (apt-get install -y npm)")
     folder.mkdir(parents=True, exist_ok=True)
-    cmd = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(folder), f"@stoplight/prism-cli@{PRISM_VERSION}"]
+    cmd = [
+        "npm",
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        "--prefix",
+        str(folder),
+        f"@stoplight/prism-cli@{PRISM_VERSION}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if done.returncode != 0 or not launcher.exists():
         raise Skip(f"npm install @stoplight/prism-cli failed: {done.stderr.strip()[-300:]}")
@@ -172,7 +196,12 @@ def start_prism(start_timeout: float = 120) -> Server:
     root = f"http://127.0.0.1:{port}"
     with _killed_on_failure(proc):
         wait_http(proc, root + "/models", start_timeout)
-    paths = {"chat": "/chat/completions", "embeddings": "/embeddings", "embeddings_b64": "/embeddings", "stream": "/chat/completions"}
+    paths = {
+        "chat": "/chat/completions",
+        "embeddings": "/embeddings",
+        "embeddings_b64": "/embeddings",
+        "stream": "/chat/completions",
+    }
     return Server("Prism (OpenAI spec)", proc, root, paths, started_s=time.perf_counter() - t)
 
 
@@ -184,7 +213,12 @@ def _mockllm_python() -> Path:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *MOCKLLM_PACKAGES], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *MOCKLLM_PACKAGES],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         raise Skip(f"pip install mockllm failed: {done.stderr.strip()[-300:]}")
     return python
@@ -199,7 +233,7 @@ def tiktoken_cache(folder: Path) -> Path:
     """
     import hashlib
 
-    from mockai import tokens
+    from mockai.models import tokens
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("o200k_base", "cl100k_base"):
@@ -221,16 +255,36 @@ def start_mockllm(responses: Mapping[str, str], folder: Path, start_timeout: flo
     path = folder / "mockllm-responses.yml"
     path.write_text(yaml.safe_dump({"responses": dict(responses), "settings": {"lag_enabled": False}}))
     port = free_port()
-    env = {"MOCKLLM_RESPONSES_FILE": str(path), "TIKTOKEN_CACHE_DIR": str(tiktoken_cache(PEERS / "tiktoken-cache"))}
-    cmd = [str(python), "-m", "uvicorn", "mockllm.server:app", "--host", "127.0.0.1", "--port", str(port),
-           "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
+    env = {
+        "MOCKLLM_RESPONSES_FILE": str(path),
+        "TIKTOKEN_CACHE_DIR": str(tiktoken_cache(PEERS / "tiktoken-cache")),
+    }
+    cmd = [
+        str(python),
+        "-m",
+        "uvicorn",
+        "mockllm.server:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     t = time.perf_counter()
     proc = _spawn(cmd, env=env, quiet=True)
     root = f"http://127.0.0.1:{port}"
     with _killed_on_failure(proc):
         wait_http(proc, root + "/v1/models", start_timeout)
     paths = {"chat": "/v1/chat/completions", "stream": "/v1/chat/completions"}
-    server = Server("mockllm " + _version(python, "mockllm"), proc, root, paths, started_s=time.perf_counter() - t)
+    server = Server(
+        "mockllm " + _version(python, "mockllm"), proc, root, paths, started_s=time.perf_counter() - t
+    )
     server.notes["embeddings"] = server.notes["embeddings_b64"] = "no embeddings endpoint"
     server.notes["stream"] = "streams one character per chunk"
     return server

@@ -20,12 +20,38 @@ from pathlib import Path
 import httpx
 
 MIX = [
-    ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello {i}"}], "max_tokens": 30}),
-    ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "stream {i}"}], "stream": True, "stream_options": {"include_usage": True}}),
+    (
+        "/v1/chat/completions",
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello {i}"}], "max_tokens": 30},
+    ),
+    (
+        "/v1/chat/completions",
+        {
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "user", "content": "stream {i}"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    ),
     ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "prompt {i}", "max_tokens": 20}),
     ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "stream {i}", "stream": True}),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ["text {i}", "more text"]}),
-    ("/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": "user", "content": "weather {i}"}], "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]}),
+    (
+        "/v1/chat/completions",
+        {
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "weather {i}"}],
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "get_weather",
+                        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                    },
+                }
+            ],
+        },
+    ),
     ("/v1/chat/completions", {"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]}),
 ]
 
@@ -38,7 +64,9 @@ def rss_kb(pid: int) -> int:
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     url = proc.stdout.readline().split()[3]  # type: ignore[union-attr]
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -99,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         proc.terminate()
         proc.wait(timeout=10)
     growth = (after - before) / 1024
-    print(f"requests: {done} (+{warm} warm-up) in {elapsed:.1f} s = {done / elapsed:.0f}/s at {args.concurrency} connections")
+    print(
+        f"requests: {done} (+{warm} warm-up) in {elapsed:.1f} s = {done / elapsed:.0f}/s at {args.concurrency} connections"
+    )
     print(f"errors: {len(problems)}")
     for line in problems[:10]:
         print("  " + line)
-    print(f"server RSS: {before / 1024:.1f} MB before, {after / 1024:.1f} MB after ({growth:+.1f} MB); journal holds {len(journal)} entries")
+    print(
+        f"server RSS: {before / 1024:.1f} MB before, {after / 1024:.1f} MB after ({growth:+.1f} MB); journal holds {len(journal)} entries"
+    )
     return 1 if problems or growth > args.max_growth_mb else 0
 
 

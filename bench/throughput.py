@@ -32,13 +32,17 @@ SCENARIOS = {
 }
 """Scenario -> its label in the report. base64 is what openai-python asks for by default."""
 
-SERVER_HEADERS = frozenset({"date", "server", "content-type", "content-length", "transfer-encoding", "connection"})
+SERVER_HEADERS = frozenset(
+    {"date", "server", "content-type", "content-length", "transfer-encoding", "connection"}
+)
 """Headers the server stack writes itself; the floor gets mockai's other headers, to write the same bytes."""
 
 
 def request_bodies() -> dict[str, bytes]:
     raw = workload.bodies()
-    raw["embeddings_b64"] = json.dumps({**workload.EMBEDDINGS, "encoding_format": "base64"}, separators=(",", ":")).encode()
+    raw["embeddings_b64"] = json.dumps(
+        {**workload.EMBEDDINGS, "encoding_format": "base64"}, separators=(",", ":")
+    ).encode()
     return raw
 
 
@@ -48,8 +52,15 @@ def probe(server: Server, scenario: str, body: bytes) -> dict[str, Any]:
     events = response.content.count(b"data: ") - response.content.count(b"data: [DONE]")
     sse = response.headers.get("content-type", "").startswith("text/event-stream")
     own = [[k, v] for k, v in response.headers.items() if k not in SERVER_HEADERS]
-    return {"status": response.status_code, "bytes": len(response.content), "sse": sse, "events": events if sse else 0, "content": response.content,
-            "content_type": response.headers.get("content-type", ""), "headers": own}
+    return {
+        "status": response.status_code,
+        "bytes": len(response.content),
+        "sse": sse,
+        "events": events if sse else 0,
+        "content": response.content,
+        "content_type": response.headers.get("content-type", ""),
+        "headers": own,
+    }
 
 
 def canned_from(mockai_answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, object]]:
@@ -61,11 +72,17 @@ def canned_from(mockai_answers: dict[str, dict[str, Any]]) -> dict[str, dict[str
             chunks = [part + b"\n\n" for part in content.split(b"\n\n") if part]
         else:
             chunks = [content]
-        canned[scenario] = {"content_type": answer["content_type"], "headers": answer["headers"], "chunks": [base64.b64encode(c).decode() for c in chunks]}
+        canned[scenario] = {
+            "content_type": answer["content_type"],
+            "headers": answer["headers"],
+            "chunks": [base64.b64encode(c).decode() for c in chunks],
+        }
     return canned
 
 
-def start_all(with_peers: bool, extra_sources: list[Path], folder: Path, log: Callable[[str], None]) -> tuple[list[Server], dict[str, str], dict[str, dict[str, Any]]]:
+def start_all(
+    with_peers: bool, extra_sources: list[Path], folder: Path, log: Callable[[str], None]
+) -> tuple[list[Server], dict[str, str], dict[str, dict[str, Any]]]:
     """mockai (and mockai from other source trees, for before/after), the floor, the peers.
 
     Returns the servers, the peers skipped with why, and mockai's answers (the floor serves the same bytes).
@@ -76,7 +93,11 @@ def start_all(with_peers: bool, extra_sources: list[Path], folder: Path, log: Ca
     if with_peers:
         long_text = workload.text_of(200)
         pending["Prism"] = pool.submit(servers.start_prism)
-        pending["mockllm"] = pool.submit(servers.start_mockllm, {"Say hello": "Hello! How can I help you today?", "Tell me a long story": long_text}, folder)
+        pending["mockllm"] = pool.submit(
+            servers.start_mockllm,
+            {"Say hello": "Hello! How can I help you today?", "Tell me a long story": long_text},
+            folder,
+        )
     skipped: dict[str, str] = {}
     started: list[Server] = []
     try:
@@ -107,25 +128,43 @@ def start_all(with_peers: bool, extra_sources: list[Path], folder: Path, log: Ca
     return started, skipped, answers
 
 
-def throughput(targets: list[Server], rounds: int, seconds: float, connections: int, log: Callable[[str], None]) -> dict[str, Any]:
+def throughput(
+    targets: list[Server], rounds: int, seconds: float, connections: int, log: Callable[[str], None]
+) -> dict[str, Any]:
     """Requests/s per target and scenario: `rounds` rounds, each target in turn, median kept."""
     wrk = load.ensure_wrk()
-    generator = "wrk" if wrk else "httpx (fallback: wrk missing and could not be installed; a slower client caps the fast servers)"
+    generator = (
+        "wrk"
+        if wrk
+        else "httpx (fallback: wrk missing and could not be installed; a slower client caps the fast servers)"
+    )
     bodies = request_bodies()
     plan: dict[str, dict[str, Any]] = {}
     for scenario in SCENARIOS:
         for server in targets:
             if scenario not in server.paths:
-                plan.setdefault(server.name, {})[scenario] = {"skipped": server.notes.get(scenario, "not served")}
+                plan.setdefault(server.name, {})[scenario] = {
+                    "skipped": server.notes.get(scenario, "not served")
+                }
                 continue
             try:
                 answer = probe(server, scenario, bodies[scenario])
             except httpx.HTTPError as exc:
-                plan.setdefault(server.name, {})[scenario] = {"skipped": f"no answer: {type(exc).__name__}: {exc}"}
+                plan.setdefault(server.name, {})[scenario] = {
+                    "skipped": f"no answer: {type(exc).__name__}: {exc}"
+                }
                 continue
-            entry = {"status": answer["status"], "bytes": answer["bytes"], "events": answer["events"], "runs": [], "errors": 0}
+            entry = {
+                "status": answer["status"],
+                "bytes": answer["bytes"],
+                "events": answer["events"],
+                "runs": [],
+                "errors": 0,
+            }
             if answer["status"] >= 400:
-                entry["skipped"] = f"answers {answer['status']}: {answer['content'][:120].decode(errors='replace')}"
+                entry["skipped"] = (
+                    f"answers {answer['status']}: {answer['content'][:120].decode(errors='replace')}"
+                )
             elif scenario == "stream" and not answer["sse"]:
                 entry["note"] = f"answers {answer['content_type'] or 'no content type'}, not an SSE stream"
             elif server.notes.get(scenario):
@@ -140,7 +179,12 @@ def throughput(targets: list[Server], rounds: int, seconds: float, connections: 
                     continue
                 try:
                     result = load.run(wrk, server.url(scenario), bodies[scenario], seconds, connections)
-                except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:  # e.g. a peer that died under load
+                except (
+                    RuntimeError,
+                    OSError,
+                    ValueError,
+                    subprocess.SubprocessError,
+                ) as exc:  # e.g. a peer that died under load
                     entry["skipped"] = f"load failed: {exc}"[:300]
                     log(f"bench: {server.name}, {scenario}: {entry['skipped']}")
                     continue
@@ -154,7 +198,13 @@ def throughput(targets: list[Server], rounds: int, seconds: float, connections: 
                 entry["p50_ms"] = statistics.median(entry["p50_ms"])
                 if entry.get("events"):
                     entry["chunks_per_s"] = entry["rps"] * entry["events"]
-    return {"generator": generator, "connections": connections, "seconds": seconds, "rounds": rounds, "targets": plan}
+    return {
+        "generator": generator,
+        "connections": connections,
+        "seconds": seconds,
+        "rounds": rounds,
+        "targets": plan,
+    }
 
 
 def paced(server: Server, repeats: int) -> dict[str, Any]:
@@ -175,7 +225,13 @@ def paced(server: Server, repeats: int) -> dict[str, Any]:
             rates.append(content_chunks / (stamps[-2] - stamps[0]))
     measured = statistics.median(rates)
     asked = workload.PACED_TOKENS_PER_SECOND
-    return {"asked": asked, "measured": measured, "runs": rates, "tokens": content_chunks, "asked_over_measured": asked / measured}
+    return {
+        "asked": asked,
+        "measured": measured,
+        "runs": rates,
+        "tokens": content_chunks,
+        "asked_over_measured": asked / measured,
+    }
 
 
 def run_servers(args: Any, folder: Path, log: Callable[[str], None]) -> dict[str, Any]:

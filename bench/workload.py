@@ -1,9 +1,9 @@
 """What the benchmark asks: the request bodies of each scenario and the rules that script mockai's replies.
 
-  chat        a short non-streaming chat completion (the default generated reply, exact usage)
-  embeddings  one input string, 1536 floats back
-  stream      a chat stream of a scripted 200-token reply (rule: user text contains "long")
-  paced       a ~100-token reply paced at 50 tokens/s (rule: contains "paced"), for pacing accuracy
+chat        a short non-streaming chat completion (the default generated reply, exact usage)
+embeddings  one input string, 1536 floats back
+stream      a chat stream of a scripted 200-token reply (rule: user text contains "long")
+paced       a ~100-token reply paced at 50 tokens/s (rule: contains "paced"), for pacing accuracy
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from mockai import tokens
+from mockai.models import tokens
 
 MODEL = "gpt-4o-mini"
 ENCODING = "o200k_base"  # gpt-4o-mini's
@@ -45,7 +45,10 @@ def chat_body(text: str, **extra: object) -> dict[str, object]:
 
 
 CHAT = chat_body("Say hello", max_tokens=20)
-EMBEDDINGS = {"model": "text-embedding-3-small", "input": "The food was delicious and the waiter was very friendly."}
+EMBEDDINGS = {
+    "model": "text-embedding-3-small",
+    "input": "The food was delicious and the waiter was very friendly.",
+}
 STREAM = chat_body("Tell me a long story", stream=True)
 PACED = chat_body("Tell me a paced story", stream=True)
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from mockai.version import __version__
 
 __all__ = ["ExpectationError", "MockAI", "MockAIError", "UsageError", "__version__"]
 
 if TYPE_CHECKING:
-    from mockai.assertions import ExpectationError
     from mockai.errors import MockAIError, UsageError
-    from mockai.mock import MockAI
+    from mockai.testing.assertions import ExpectationError
+    from mockai.testing.mock import MockAI
 
 # Imported on first use: pytest loads this package for the plugin in every run, so `import mockai` stays cheap.
 _LAZY = {
-    "ExpectationError": "mockai.assertions",
-    "MockAI": "mockai.mock",
+    "ExpectationError": "mockai.testing.assertions",
+    "MockAI": "mockai.testing.mock",
     "MockAIError": "mockai.errors",
     "UsageError": "mockai.errors",
 }

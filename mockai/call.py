@@ -1,4 +1,4 @@
-"""What was asked: one request to a model endpoint, seen the same way by every reply source.
+"""What was asked: one request to a model endpoint (`Call`), and what is known about it besides its body (`Ctx`).
 
 Scenario rules match against a `Call`, cassettes key on it, the generator hashes it. The app builds it
 once per request after validation, so nothing downstream re-parses the body.
@@ -6,6 +6,7 @@ once per request after validation, so nothing downstream re-parses the body.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,22 @@ def content_text(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "".join(
-            part.get("text", "") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
         )
     return ""
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What every endpoint needs to know about the request being answered, besides its body."""
+
+    as_of: dt.date
+    """The simulated date."""
+    seed: int
+    digest: bytes
+    """Hash of (seed, endpoint, body): the root of every derived id, timestamp and default text."""
+    created: int
+    """`created` of the response: derived from the digest, or the wall clock when asked for."""
+    path: str = ""

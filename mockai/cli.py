@@ -10,44 +10,129 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from mockai import __version__, catalogue
-from mockai.errors import MockAIError
+from mockai.errors import MockAIError, UsageError
+from mockai.version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockai", description="A local, offline, deterministic double of the OpenAI API.")
+    parser = argparse.ArgumentParser(
+        prog="mockai", description="A local, offline, deterministic double of the OpenAI API."
+    )
     parser.add_argument("--version", action="version", version=f"mockai {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server until Ctrl-C or SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--as-of", dest="as_of", type=catalogue.parse_date, default=None, metavar="YYYY-MM-DD", help="simulated date (default today, UTC)")
-    serve.add_argument("--seed", type=int, default=0, help="seed of every generated reply (default 0)")
-    serve.add_argument("--scenario", dest="scenarios", action="append", default=[], metavar="FILE", help="load a scenario file (repeatable)")
-    serve.add_argument("--watch", action="store_true", help="reload the scenario files when they change (checked once a second)")
-    serve.add_argument("--scenario-dir", default=None, metavar="DIR", help="folder that PUT /_mockai/scenario?file=NAME may load from")
+    serve.add_argument(
+        "--as-of",
+        dest="as_of",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="simulated date (default today, UTC)",
+    )
+    serve.add_argument("--seed", type=int, default=None, help="seed of every generated reply (default 0)")
+    serve.add_argument(
+        "--strict", action="store_true", help="a call no rule matches gets a 400 naming the nearest rule"
+    )
+    serve.add_argument(
+        "--scenario",
+        dest="scenarios",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="load a scenario file (repeatable)",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the scenario files when they change (checked once a second)",
+    )
+    serve.add_argument(
+        "--scenario-dir",
+        default=None,
+        metavar="DIR",
+        help="folder that PUT /_mockai/scenario?file=NAME may load from",
+    )
     serve.add_argument("--rpm", type=int, default=None, help="requests per minute per key and model")
     serve.add_argument("--tpm", type=int, default=None, help="tokens per minute per key and model")
     serve.add_argument("--api-key", default=None, help="require this API key (OpenAI's 401 otherwise)")
     serve.add_argument("--admin-token", default=None, help="require this bearer token on /_mockai/ requests")
-    serve.add_argument("--real-time", action="store_true", help="use the wall clock for `created` (default: derived from the request)")
-    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
-    rec = serve.add_argument_group("record and replay", "serve /v1/... from a cassette, or record one through an upstream")
-    rec.add_argument("--cassette", default=None, metavar="PATH", help="cassette file (JSON lines; a vcrpy .yaml replays too)")
-    rec.add_argument("--record", action="store_true", help="forward every request to --upstream and record it (same as --record-mode all)")
-    rec.add_argument("--record-mode", default=None, metavar="MODE", help="all | new_episodes | none | once (default none: replay only)")
-    rec.add_argument("--upstream", default=None, metavar="URL", help="base URL to record from, e.g. https://api.openai.com/v1")
-    rec.add_argument("--upstream-timeout", type=float, default=600.0, metavar="SECONDS", help="give up on the upstream after this long (default 600)")
-    rec.add_argument("--replay-speed", default="fast", metavar="SPEED", help="fast | realtime: replay streams at once or at recorded speed (default fast)")
-    rec.add_argument("--match-ignore", action="append", default=None, metavar="FIELD", help="body field (dotted path) left out of matching; repeatable; replaces the default: user")
-    rec.add_argument("--scrub-header", action="append", default=[], metavar="NAME", help="also redact this header in cassettes (repeatable)")
-    rec.add_argument("--scrub-field", action="append", default=[], metavar="NAME", help="also redact this JSON field in cassettes (repeatable)")
+    serve.add_argument(
+        "--real-time",
+        action="store_true",
+        help="use the wall clock for `created` (default: derived from the request)",
+    )
+    serve.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    rec = serve.add_argument_group(
+        "record and replay", "serve /v1/... from a cassette, or record one through an upstream"
+    )
+    rec.add_argument(
+        "--cassette",
+        default=None,
+        metavar="PATH",
+        help="cassette file (JSON lines; a vcrpy .yaml replays too)",
+    )
+    rec.add_argument(
+        "--record",
+        action="store_true",
+        help="forward every request to --upstream and record it (same as --record-mode all)",
+    )
+    rec.add_argument(
+        "--record-mode",
+        default=None,
+        metavar="MODE",
+        help="all | new_episodes | none | once (default none: replay only)",
+    )
+    rec.add_argument(
+        "--upstream",
+        default=None,
+        metavar="URL",
+        help="base URL to record from, e.g. https://api.openai.com/v1",
+    )
+    rec.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up on the upstream after this long (default 600)",
+    )
+    rec.add_argument(
+        "--replay-speed",
+        default=None,
+        metavar="SPEED",
+        help="fast | realtime: replay streams at once or at recorded speed (default fast)",
+    )
+    rec.add_argument(
+        "--match-ignore",
+        action="append",
+        default=None,
+        metavar="FIELD",
+        help="body field (dotted path) left out of matching; repeatable; replaces the default: user",
+    )
+    rec.add_argument(
+        "--scrub-header",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also redact this header in cassettes (repeatable)",
+    )
+    rec.add_argument(
+        "--scrub-field",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also redact this JSON field in cassettes (repeatable)",
+    )
 
     check = sub.add_parser("check", help="validate scenario files; exit 1 if any has a mistake")
     check.add_argument("files", nargs="+", metavar="FILE")
 
-    convert = sub.add_parser("import-vcr", help="convert a vcrpy / pytest-recording YAML cassette into a mockai cassette")
+    convert = sub.add_parser(
+        "import-vcr", help="convert a vcrpy / pytest-recording YAML cassette into a mockai cassette"
+    )
     convert.add_argument("source", metavar="IN.yaml")
     convert.add_argument("target", metavar="OUT.jsonl")
     return parser
@@ -62,47 +147,59 @@ def main(argv: Sequence[str] | None = None) -> int:
             return import_vcr(args.source, args.target)
         return check(args.files)
     except MockAIError as exc:
-        print(f"mockai: {exc}", file=sys.stderr)
+        print(f"mockai: {str(exc).removeprefix('mockai: ')}", file=sys.stderr)
         return 2
 
 
 def serve(args: Any) -> int:
-    from mockai.app import create_app
-    from mockai.responses import quiet_scripted_cuts
-    from mockai.server import Server as MockServer
-    from mockai.server import bind, uvicorn_config
-    from mockai.state import MockState, Settings
+    from mockai import settings as settings_
+    from mockai.server.runner import Server as MockServer, bind, create_app, uvicorn_config
+    from mockai.server.state import MockState
+    from mockai.wire import quiet_scripted_cuts
 
-    settings = Settings(
-        host=args.host,
-        port=args.port,
-        as_of=args.as_of,
-        seed=args.seed,
-        scenarios=tuple(args.scenarios),
-        watch=args.watch,
-        scenario_dir=args.scenario_dir,
-        rpm=args.rpm,
-        tpm=args.tpm,
-        api_key=args.api_key,
-        admin_token=args.admin_token,
-        real_time=args.real_time,
-        cassette=args.cassette,
-        record_mode=args.record_mode or ("all" if args.record else "none"),
-        upstream=args.upstream,
-        upstream_timeout=args.upstream_timeout,
-        replay_speed=args.replay_speed,
-        match_ignore=tuple(args.match_ignore) if args.match_ignore is not None else Settings.match_ignore,
-        scrub_headers=tuple(args.scrub_header),
-        scrub_fields=tuple(args.scrub_field),
-    )
+    values = {
+        "host": args.host,
+        "port": args.port,
+        "as_of": args.as_of,
+        "seed": args.seed,
+        "strict": args.strict or None,
+        "scenarios": tuple(args.scenarios),
+        "watch": args.watch or None,
+        "scenario_dir": args.scenario_dir,
+        "rpm": args.rpm,
+        "tpm": args.tpm,
+        "api_key": args.api_key,
+        "admin_token": args.admin_token,
+        "real_time": args.real_time or None,
+        "cassette": args.cassette,
+        "record_mode": args.record_mode or ("all" if args.record else None),
+        "upstream": args.upstream,
+        "upstream_timeout": args.upstream_timeout,
+        "replay_speed": args.replay_speed,
+        "match_ignore": tuple(args.match_ignore) if args.match_ignore is not None else None,
+        "scrub_headers": tuple(args.scrub_header),
+        "scrub_fields": tuple(args.scrub_field),
+    }
+    settings = settings_.merge(values, settings_.flag)
     state = MockState.from_settings(settings)
     if state.cassette is not None:
         print(f"mockai: {state.cassette.describe()}", file=sys.stderr)
-    if not _is_loopback(args.host):
-        print(f"mockai: warning: listening on {args.host}, reachable from other machines; it is a test double with no real auth.", file=sys.stderr)
-    sock = bind(args.host, args.port)
+    if not _is_loopback(settings.host):
+        print(
+            f"mockai: warning: listening on {settings.host}, reachable from other machines; "
+            "it is a test double with no real auth.",
+            file=sys.stderr,
+        )
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        state.eject()
+        raise UsageError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): is another server using "
+            "that port? Pick another with --port N, or --port 0 for a free one."
+        ) from None
     port = sock.getsockname()[1]
-    host = f"[{args.host}]" if ":" in args.host else args.host
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
 
     class Server(MockServer):
         @contextlib.contextmanager
@@ -120,7 +217,10 @@ def serve(args: Any) -> int:
 
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
-            print(f"mockai {__version__} serving http://{host}:{port}/v1 (as of {state.as_of}, seed {state.seed})", flush=True)
+            print(
+                f"mockai {__version__} serving http://{host}:{port}/v1 (as of {state.as_of}, seed {state.seed})",
+                flush=True,
+            )
 
     quiet_scripted_cuts()
     Server(uvicorn_config(create_app(state), args.log_level), state).run(sockets=[sock])
@@ -128,7 +228,7 @@ def serve(args: Any) -> int:
 
 
 def import_vcr(source: str, target: str) -> int:
-    from mockai.vcr_import import convert
+    from mockai.recording.cassette import import_vcr as convert
 
     try:
         n = convert(source, target)
@@ -140,12 +240,14 @@ def import_vcr(source: str, target: str) -> int:
 
 
 def check(files: Sequence[str]) -> int:
-    from mockai.scenarios import check_files, scenario_paths
+    from mockai.scenario.files import check_files, scenario_paths
 
     problems = check_files(files)
     count = len(scenario_paths(files))
     if count == 0:
-        print(f"mockai check: no scenario files (*.yaml, *.yml, *.json) in {' '.join(files)}", file=sys.stderr)
+        print(
+            f"mockai check: no scenario files (*.yaml, *.yml, *.json) in {' '.join(files)}", file=sys.stderr
+        )
         return 1
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -8,8 +8,13 @@ shared/reference/openai-wire.md section 8).
 
 from __future__ import annotations
 
+import hashlib
+import string
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
+
+from mockai.secrets import mask_key
 
 
 class MockAIError(Exception):
@@ -85,7 +90,9 @@ def unrecognized_argument(name: str) -> OpenAIError:
 def missing_parameter(name: str) -> OpenAIError:
     if name == "model":
         return OpenAIError(400, "you must provide a model parameter")
-    return OpenAIError(400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
+    return OpenAIError(
+        400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+    )
 
 
 def invalid_type(param: str, expected: str, got: Any) -> OpenAIError:
@@ -186,7 +193,9 @@ def insufficient_quota() -> OpenAIError:
 
 
 def payload_too_large(limit: int, got: int) -> OpenAIError:
-    return OpenAIError(413, f"Maximum content size limit ({limit}) exceeded ({got} bytes read)", type="server_error")
+    return OpenAIError(
+        413, f"Maximum content size limit ({limit}) exceeded ({got} bytes read)", type="server_error"
+    )
 
 
 def incorrect_api_key(key: str) -> OpenAIError:
@@ -208,13 +217,6 @@ def missing_api_key() -> OpenAIError:
         "obtain an API key from https://platform.openai.com/account/api-keys.",
         headers={"www-authenticate": 'Bearer realm="OpenAI API"'},
     )
-
-
-def mask_key(key: str) -> str:
-    """Mask a key as OpenAI does: first 8, stars, last 4; short keys verbatim."""
-    if len(key) <= 12:
-        return key
-    return key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 
 def rate_limit_reached(
@@ -268,8 +270,6 @@ def for_status(
         return model_not_found(model) if model else invalid_url("POST", "/v1")
     if status == 429:
         # A scripted 429: the RPM text, and a short retry so tests of retry logic stay fast.
-        from mockai.ratelimit import org_id  # the same fake org as the limiter's own 429s
-
         return OpenAIError(
             429,
             f"Rate limit reached for {model or 'default'} in organization {org_id(api_key)} on "
@@ -286,9 +286,15 @@ def for_status(
     if status == 503:
         return overloaded(request_id)
     if status == 504:
-        return OpenAIError(504, "Gateway timeout.", type="server_error", code="gateway_timeout")  # [UNVERIFIED]
+        return OpenAIError(
+            504, "Gateway timeout.", type="server_error", code="gateway_timeout"
+        )  # [UNVERIFIED]
     if status >= 500:
-        return OpenAIError(status, "The server had an error while processing your request. Sorry about that!", type="server_error")
+        return OpenAIError(
+            status,
+            "The server had an error while processing your request. Sorry about that!",
+            type="server_error",
+        )
     if status == 403:
         # [UNVERIFIED] wording of a 403 for a model the project cannot use.
         return OpenAIError(403, f"Project does not have access to model `{model}`", code="model_not_found")
@@ -299,3 +305,17 @@ def for_status(
     except ValueError:
         phrase = "Error"
     return OpenAIError(status, f"{phrase}.")
+
+
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+@lru_cache(maxsize=1024)
+def org_id(key: str | None) -> str:
+    """A stable fake `org-` + 24 base62 chars hashed from the key (never the key); no key -> a fixed one."""
+    number = int.from_bytes(hashlib.sha256(b"mockai-org:" + (key or "").encode()).digest(), "big")
+    chars = []
+    for _ in range(24):
+        number, digit = divmod(number, 62)
+        chars.append(_BASE62[digit])
+    return "org-" + "".join(chars)

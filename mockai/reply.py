@@ -70,5 +70,6 @@ class Reply:
     def scripted_output(self) -> bool:
         """True when the reply says what the model produced, so the generator must not add text."""
         return any(
-            v is not None for v in (self.text, self.tool_calls, self.function_call, self.refusal, self.embedding)
+            v is not None
+            for v in (self.text, self.tool_calls, self.function_call, self.refusal, self.embedding)
         )

@@ -16,7 +16,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-REFERENCE = Path(os.environ.get("MOCKAI_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+REFERENCE = Path(
+    os.environ.get("MOCKAI_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference")
+)
 SPECS = {"current": "openapi-current.yaml", "edits": "openapi-with-edits.yaml"}
 
 

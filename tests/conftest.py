@@ -12,8 +12,9 @@ import httpx
 import openai
 import pytest
 
-from mockai.server import ServerThread
-from mockai.state import MockState, Settings
+from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
+from mockai.settings import Settings
 
 # pytester's in-process runs (tests/test_plugin.py) drop the modules first imported inside them. httpx imports
 # httpcore lazily and caches its exception classes on first use, so an httpcore first imported in such a run
@@ -38,11 +39,11 @@ def server() -> Iterator[ServerThread]:
 def state(server: ServerThread) -> Iterator[MockState]:
     """The session server's state, reset to defaults (today, seed 0, no rules) around each test."""
     assert server.state is not None
+    server.state.drop_rules()
     server.state.reset()
-    server.state.rules.clear()
     yield server.state
+    server.state.drop_rules()
     server.state.reset()
-    server.state.rules.clear()
 
 
 @pytest.fixture()

@@ -9,15 +9,15 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+from conftest import LogCollector
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from mockai import __version__
-from mockai.scenarios import RULE_KEYS, TOP_KEYS
-from mockai.server import ServerThread
-from mockai.state import MockState, Settings
-from mockai.templating import REPLY_KEYS
-from conftest import LogCollector
+from mockai.scenario.files import RULE_KEYS, TOP_KEYS
+from mockai.scenario.templates import REPLY_KEYS
+from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
+from mockai.settings import Settings
 
 KEY = "sk-test-0123456789abcdef"
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
@@ -26,7 +26,11 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 def ask(http: httpx.Client, text: str = "hi", model: str = "gpt-4o-mini") -> httpx.Response:
     """One chat request over raw HTTP."""
-    return http.post("/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": text}]}, headers=AUTH)
+    return http.post(
+        "/v1/chat/completions",
+        json={"model": model, "messages": [{"role": "user", "content": text}]},
+        headers=AUTH,
+    )
 
 
 def content(response: httpx.Response) -> str:
@@ -44,7 +48,12 @@ def envelope(message: str, param: str | None = None) -> dict[str, Any]:
 
 def test_health_reports_the_version_clock_and_seed(http: httpx.Client) -> None:
     http.put("/_mockai/clock", json={"as_of": "2023-07-06"}).raise_for_status()
-    assert http.get("/_mockai/health").json() == {"status": "ok", "version": __version__, "as_of": "2023-07-06", "seed": 0}
+    assert http.get("/_mockai/health").json() == {
+        "status": "ok",
+        "version": __version__,
+        "as_of": "2023-07-06",
+        "seed": 0,
+    }
 
 
 def test_put_clock_moves_the_simulated_date_and_aliases_follow_it(http: httpx.Client) -> None:
@@ -60,10 +69,14 @@ def test_put_clock_moves_the_simulated_date_and_aliases_follow_it(http: httpx.Cl
 def test_a_clock_that_is_not_a_date_is_refused_with_the_format(http: httpx.Client) -> None:
     refused = http.put("/_mockai/clock", json={"as_of": "July 6"})
     assert refused.status_code == 400
-    assert refused.json() == envelope("as_of must be a date as YYYY-MM-DD (for example 2023-07-06), got 'July 6'", "as_of")
+    assert refused.json() == envelope(
+        "as_of must be a date as YYYY-MM-DD (for example 2023-07-06), got 'July 6'", "as_of"
+    )
 
 
-def test_reset_clears_the_journal_rule_counters_scenario_state_clock_and_limits(http: httpx.Client) -> None:
+def test_reset_clears_the_journal_rule_counters_and_state_and_takes_the_scenarios_clock_and_limits_again(
+    http: httpx.Client,
+) -> None:
     scenario = {
         "as_of": "2025-01-01",
         "limits": {"gpt-4o-mini": {"rpm": 5}},
@@ -78,19 +91,29 @@ def test_reset_clears_the_journal_rule_counters_scenario_state_clock_and_limits(
     assert len(http.get("/_mockai/requests").json()["data"]) == 3
     assert http.post("/_mockai/reset").json() == {"status": "reset"}
     assert http.get("/_mockai/requests").json() == {"object": "list", "data": []}
-    assert http.get("/_mockai/clock").json()["as_of"] != "2025-01-01"
+    # The loaded scenario's clock and limits hold again, with full buckets: a reset between tests gives
+    # every test the same server.
+    assert http.get("/_mockai/clock").json()["as_of"] == "2025-01-01"
     again = ask(http)
     assert content(again) == "first"  # counters and state are back at the start; the rules stay
-    assert again.headers["x-ratelimit-limit-requests"] == "30000"
+    assert again.headers["x-ratelimit-limit-requests"] == "5"
+    assert again.headers["x-ratelimit-remaining-requests"] == "4"
 
 
 # ---------------------------------------------------------------------------------------------------------
 # scenario and rules
 
 
-def test_put_scenario_replaces_every_rule_post_rules_appends_one_and_delete_clears_them(http: httpx.Client) -> None:
-    http.put("/_mockai/scenario", json={"name": "s", "rules": [{"match": {"contains": "a"}, "reply": "from the scenario"}]})
-    added = http.post("/_mockai/rules", json={"name": "catch-all", "reply": {"content": "from the added rule"}})
+def test_put_scenario_replaces_every_rule_post_rules_appends_one_and_delete_clears_them(
+    http: httpx.Client,
+) -> None:
+    http.put(
+        "/_mockai/scenario",
+        json={"name": "s", "rules": [{"match": {"contains": "a"}, "reply": "from the scenario"}]},
+    )
+    added = http.post(
+        "/_mockai/rules", json={"name": "catch-all", "reply": {"content": "from the added rule"}}
+    )
     assert added.json() == {"status": "ok", "source": "rule:inline#catch-all", "rules": 2}
     assert [content(ask(http, "a")), content(ask(http, "b"))] == ["from the scenario", "from the added rule"]
     replaced = http.put("/_mockai/scenario", json=[{"reply": "only me"}])
@@ -102,7 +125,9 @@ def test_put_scenario_replaces_every_rule_post_rules_appends_one_and_delete_clea
     assert sources == ["rule:s#1", "rule:inline#catch-all", "rule:admin#1", "generator"]
 
 
-def test_a_scenario_with_mistakes_is_refused_whole_with_each_problem_and_the_old_rules_stay(http: httpx.Client) -> None:
+def test_a_scenario_with_mistakes_is_refused_whole_with_each_problem_and_the_old_rules_stay(
+    http: httpx.Client,
+) -> None:
     http.put("/_mockai/scenario", json={"rules": [{"reply": "old"}]}).raise_for_status()
     bad = {"rules": [{"match": {"endpont": "chat"}, "reply": "x"}, {"times": 0, "reply": "y"}], "sed": 3}
     refused = http.put("/_mockai/scenario", json=bad)
@@ -120,9 +145,21 @@ def test_a_scenario_with_mistakes_is_refused_whole_with_each_problem_and_the_old
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/_mockai/rules", {"match": {"contains": "x"}}, "mockai: the rule has mistakes: rule 1: a rule needs reply: {...} (one answer) or replies: [...] (answers in order); one is missing"),
-        ("/_mockai/rules", {"reply": {"error": {"status": 500, "headers": {"x-a": "one\ntwo"}}}}, "mockai: the rule has mistakes: rule 1: reply.error.headers: the value of 'x-a' must be one line of printable Latin-1; got 'one\\ntwo'"),
-        ("/_mockai/scenario", "rules", "mockai: the scenario has mistakes: a scenario must be a mapping such as:\nname: my-scenario\nrules:\n  - match: {contains: hello}\n    reply: {content: Hi}\ngot 'rules'"),
+        (
+            "/_mockai/rules",
+            {"match": {"contains": "x"}},
+            "mockai: the rule has mistakes: rule 1: a rule needs reply: {...} (one answer) or replies: [...] (answers in order); one is missing",
+        ),
+        (
+            "/_mockai/rules",
+            {"reply": {"error": {"status": 500, "headers": {"x-a": "one\ntwo"}}}},
+            "mockai: the rule has mistakes: rule 1: reply.error.headers: the value of 'x-a' must be one line of printable Latin-1; got 'one\\ntwo'",
+        ),
+        (
+            "/_mockai/scenario",
+            "rules",
+            "mockai: the scenario has mistakes: a scenario must be a mapping such as:\nname: my-scenario\nrules:\n  - match: {contains: hello}\n    reply: {content: Hi}\ngot 'rules'",
+        ),
         ("/_mockai/limits", [600], 'mockai: send {"rpm": N, "tpm": N, "model": "optional glob"}.'),
         ("/_mockai/limits", {"rpm": 0}, "mockai: rpm must be a whole number >= 1, got 0."),
     ],
@@ -147,11 +184,23 @@ def test_a_body_that_is_not_json_gets_openais_bad_json_400(http: httpx.Client) -
     ("method", "path", "status", "message"),
     [
         ("GET", "/_mockai/nope", 404, "Invalid URL (GET /_mockai/nope)"),
-        ("GET", "/_mockai/scenario", 405, "Not allowed to GET on /_mockai/scenario. (HINT: Perhaps you meant to use a different HTTP method?)"),
-        ("POST", "/_mockai/requests", 405, "Not allowed to POST on /_mockai/requests. (HINT: Perhaps you meant to use a different HTTP method?)"),
+        (
+            "GET",
+            "/_mockai/scenario",
+            405,
+            "Not allowed to GET on /_mockai/scenario. (HINT: Perhaps you meant to use a different HTTP method?)",
+        ),
+        (
+            "POST",
+            "/_mockai/requests",
+            405,
+            "Not allowed to POST on /_mockai/requests. (HINT: Perhaps you meant to use a different HTTP method?)",
+        ),
     ],
 )
-def test_unknown_admin_paths_and_methods_answer_like_the_api(http: httpx.Client, method: str, path: str, status: int, message: str) -> None:
+def test_unknown_admin_paths_and_methods_answer_like_the_api(
+    http: httpx.Client, method: str, path: str, status: int, message: str
+) -> None:
     answer = http.request(method, path)
     assert (answer.status_code, answer.json()) == (status, envelope(message))
 
@@ -171,7 +220,9 @@ def test_the_journal_shows_each_request_with_secrets_masked_its_body_status_and_
     server: ServerThread, state: MockState, http: httpx.Client
 ) -> None:
     http.put("/_mockai/scenario", json={"rules": [{"match": {"contains": "fail"}, "reply": {"error": 503}}]})
-    client = openai.OpenAI(base_url=server.url, api_key=KEY, organization="org-ABCDEFGHIJKLMNOPQRSTUVWX", max_retries=0)
+    client = openai.OpenAI(
+        base_url=server.url, api_key=KEY, organization="org-ABCDEFGHIJKLMNOPQRSTUVWX", max_retries=0
+    )
     client.chat.completions.create(**CHAT)
     with pytest.raises(openai.InternalServerError):
         client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "fail"}])
@@ -190,12 +241,19 @@ def test_the_journal_shows_each_request_with_secrets_masked_its_body_status_and_
     assert first["headers"]["openai-organization"] == "org-ABCD" + "*" * 16 + "UVWX"
     assert first["headers"]["x-stainless-retry-count"] == "0"
     assert KEY not in json.dumps(http.get("/_mockai/requests").json())
-    assert (failed["status"], failed["reply"]["source"], failed["reply"]["error"]["type"]) == (503, "rule:admin#1", "server_error")
+    assert (failed["status"], failed["reply"]["source"], failed["reply"]["error"]["type"]) == (
+        503,
+        "rule:admin#1",
+        "server_error",
+    )
     assert short["headers"]["authorization"] == "Bearer ********"  # short keys are starred out whole
 
 
 def test_the_journal_is_a_ring_buffer_keeping_the_newest_entries() -> None:
-    with ServerThread(Settings(port=0, journal_size=5)) as small, httpx.Client(base_url=small.url.removesuffix("/v1")) as http:
+    with (
+        ServerThread(Settings(port=0, journal_size=5)) as small,
+        httpx.Client(base_url=small.url.removesuffix("/v1")) as http,
+    ):
         for n in range(8):
             ask(http, f"request {n}")
         data = http.get("/_mockai/requests").json()["data"]
@@ -249,14 +307,20 @@ def test_with_an_admin_token_every_admin_call_but_health_needs_it(
     allowed = guarded.request(method, path, json=body, headers={"Authorization": "Bearer adm-token-1"})
     assert allowed.status_code == 200, allowed.text
     assert guarded.get("/_mockai/health").status_code == 200
-    assert guarded.post("/v1/chat/completions", json=CHAT, headers=AUTH).status_code == 200  # the API needs no admin token
+    assert (
+        guarded.post("/v1/chat/completions", json=CHAT, headers=AUTH).status_code == 200
+    )  # the API needs no admin token
 
 
 # ---------------------------------------------------------------------------------------------------------
 # PUT /_mockai/scenario never fails with a 5xx, whatever it is sent
 
 SCALARS = st.none() | st.booleans() | st.integers(-2, 700) | st.floats(allow_nan=True) | st.text(max_size=6)
-VALUES = st.recursive(SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=6)
+VALUES = st.recursive(
+    SCALARS,
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+    max_leaves=6,
+)
 
 
 def mostly(good: Any, bad: Any = SCALARS) -> Any:
@@ -274,7 +338,19 @@ def some(strategy: Any) -> Any:
     return strategy | st.lists(strategy, max_size=3)
 
 
-WORDS = st.sampled_from(["hi", "", "{{ text }}", "{{ json.model }}", "{{ json.messages.9 }}", "{{ call_count }}", "{{ nope }}", "\\{{", "é"])
+WORDS = st.sampled_from(
+    [
+        "hi",
+        "",
+        "{{ text }}",
+        "{{ json.model }}",
+        "{{ json.messages.9 }}",
+        "{{ call_count }}",
+        "{{ nope }}",
+        "\\{{",
+        "é",
+    ]
+)
 MATCHERS_SAMPLED = {
     "endpoint": some(st.sampled_from(["chat", "completions", "chats"])),
     "model": some(st.sampled_from(["gpt-4o*", "gpt-4o-mini", "[", ""])),
@@ -283,17 +359,21 @@ MATCHERS_SAMPLED = {
     "system": st.text(max_size=3),
     "any_message": some(st.text(max_size=3)),
     "regex": st.sampled_from(["h", "(?i)HI", "[", "a{99999}"]),
-    "json": st.dictionaries(st.sampled_from(["temperature", "messages.0.role", "model", "a..b"]), SCALARS, max_size=2),
+    "json": st.dictionaries(
+        st.sampled_from(["temperature", "messages.0.role", "model", "a..b"]), SCALARS, max_size=2
+    ),
     "tools": some(st.text(max_size=3)),
     "stream": mostly(st.booleans()),
     "state": some(st.sampled_from(["started", "x"])),
-    "call": st.integers(-1, 4) | st.lists(st.integers(0, 4), max_size=3) | st.fixed_dictionaries({"every": st.integers(-1, 4)}),
+    "call": st.integers(-1, 4)
+    | st.lists(st.integers(0, 4), max_size=3)
+    | st.fixed_dictionaries({"every": st.integers(-1, 4)}),
     "probability": st.floats(-0.5, 1.5),
     "nonsense": SCALARS,
 }
-MATCH = st.lists(st.one_of(*(st.fixed_dictionaries({k: v}) for k, v in MATCHERS_SAMPLED.items())), max_size=3).map(
-    lambda parts: {k: v for part in parts for k, v in part.items()}
-)
+MATCH = st.lists(
+    st.one_of(*(st.fixed_dictionaries({k: v}) for k, v in MATCHERS_SAMPLED.items())), max_size=3
+).map(lambda parts: {k: v for part in parts for k, v in part.items()})
 ERRORS = st.fixed_dictionaries(
     {"status": mostly(st.integers(400, 599), st.integers(390, 610))},
     optional={
@@ -304,7 +384,10 @@ ERRORS = st.fixed_dictionaries(
         "headers": st.dictionaries(st.text(max_size=6), st.text(max_size=4) | st.integers()),
     },
 )
-TOOL = st.fixed_dictionaries({"name": mostly(st.sampled_from(["f", "g"]))}, optional={"arguments": mostly(st.just({"q": "{{ text }}"}), VALUES)})
+TOOL = st.fixed_dictionaries(
+    {"name": mostly(st.sampled_from(["f", "g"]))},
+    optional={"arguments": mostly(st.just({"q": "{{ text }}"}), VALUES)},
+)
 DELIVERY = {
     "finish_reason": mostly(st.sampled_from(["stop", "length", "tool_calls"]), st.just("stopp")),
     "usage": table({"prompt_tokens", "completion_tokens", "total_tokens"}, st.integers(-1, 99)),
@@ -317,7 +400,14 @@ REPLY = st.one_of(
     st.fixed_dictionaries({"refusal": WORDS}, optional=DELIVERY),
     st.fixed_dictionaries({"function_call": TOOL}, optional=DELIVERY),
     st.fixed_dictionaries({"error": ERRORS | st.integers(390, 610)}, optional={"delay": st.floats(0, 0.005)}),
-    st.fixed_dictionaries({}, optional={"embedding": st.lists(st.floats(-1, 1), min_size=1, max_size=3), "language": mostly(st.text(min_size=1)), "duration": mostly(st.floats(0, 9))}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "embedding": st.lists(st.floats(-1, 1), min_size=1, max_size=3),
+            "language": mostly(st.text(min_size=1)),
+            "duration": mostly(st.floats(0, 9)),
+        },
+    ),
     WORDS,
 )
 GATES = {
@@ -335,7 +425,12 @@ SCENARIO_DATA = mostly(
     st.fixed_dictionaries(
         {"rules": st.lists(RULES, max_size=4)},
         optional={
-            "limits": st.dictionaries(st.sampled_from(["gpt-4o*", "x"]), table({"rpm", "tpm"}, mostly(st.integers(1, 5000))), min_size=1, max_size=2),
+            "limits": st.dictionaries(
+                st.sampled_from(["gpt-4o*", "x"]),
+                table({"rpm", "tpm"}, mostly(st.integers(1, 5000))),
+                min_size=1,
+                max_size=2,
+            ),
             "as_of": mostly(st.dates().map(str)),
             "seed": st.integers(),
             "name": st.text(min_size=1, max_size=4),
@@ -347,9 +442,11 @@ SCENARIO_DATA = mostly(
 )
 
 
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=SCENARIO_DATA, stream=st.booleans())
 def test_any_scenario_put_gets_200_or_a_400_envelope_and_requests_after_it_never_crash_the_server(
     http: httpx.Client, server_log: LogCollector, data: Any, stream: bool
@@ -369,5 +466,7 @@ def test_any_scenario_put_gets_200_or_a_400_envelope_and_requests_after_it_never
         after = None
     event(f"the request after it answered {after.status_code if after is not None else 'a cut stream'}")
     if after is not None and after.headers["content-type"] == "application/json":
-        assert not after.json().get("error", {}).get("message", "").startswith("mockai internal error"), after.text
+        assert not after.json().get("error", {}).get("message", "").startswith("mockai internal error"), (
+            after.text
+        )
     assert [r.getMessage() for r in server_log.records] == []

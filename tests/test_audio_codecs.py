@@ -10,11 +10,11 @@ import time
 
 import av
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from mockai import audio_probe, audio_synth
-from mockai.audio_probe import AudioInfo, probe
+from mockai.endpoints import audio_probe
+from mockai.endpoints.audio_probe import AudioInfo, probe
+from mockai.generation import audio_synth
 
 FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 TEXT = "The beach was a popular spot on a hot summer day."

@@ -12,28 +12,40 @@ import openai
 import pytest
 import yaml
 
-from mockai import fingerprint
-from mockai.cassette import Cassette, CassetteWarning, write_cassette
 from mockai.cli import main
 from mockai.errors import UsageError
-from mockai.interaction import Interaction, decode_body, decode_chunk, encode_body, encode_chunk, split_events
-from mockai.record_mode import RecordMode
-from mockai.scrub import Scrubber
-from mockai.server import ServerThread
-from mockai.state import Settings
+from mockai.recording import keys
+from mockai.recording.cassette import Cassette, CassetteWarning, write_cassette
+from mockai.recording.interaction import (
+    Interaction,
+    decode_body,
+    decode_chunk,
+    encode_body,
+    encode_chunk,
+    split_events,
+)
+from mockai.recording.modes import RecordMode
+from mockai.recording.scrub import Scrubber
+from mockai.server.runner import ServerThread
+from mockai.settings import Settings
 
 JSON = (("content-type", "application/json"),)
 
 
 def chat(content: str, reply: str, request_id: str = "req_1") -> Interaction:
     body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]}).encode()
-    answer = json.dumps({"object": "chat.completion", "choices": [{"message": {"role": "assistant", "content": reply}}]}, indent=2).encode()
-    return Interaction("POST", "/v1/chat/completions", "", JSON, body, 200, (*JSON, ("x-request-id", request_id)), answer)
+    answer = json.dumps(
+        {"object": "chat.completion", "choices": [{"message": {"role": "assistant", "content": reply}}]},
+        indent=2,
+    ).encode()
+    return Interaction(
+        "POST", "/v1/chat/completions", "", JSON, body, 200, (*JSON, ("x-request-id", request_id)), answer
+    )
 
 
 def lookup(cassette: Cassette, body: dict[str, object], path: str = "/v1/chat/completions") -> int | None:
     normal = cassette.normal_form("POST", path, "", body)
-    return cassette.next_match(fingerprint.key(normal), repeat_last=True)
+    return cassette.next_match(keys.key(normal), repeat_last=True)
 
 
 def test_record_mode_takes_strings_or_members_and_rejects_typos_with_the_valid_modes() -> None:
@@ -42,7 +54,10 @@ def test_record_mode_takes_strings_or_members_and_rejects_typos_with_the_valid_m
     assert RecordMode("New-Episodes") is RecordMode.NEW_EPISODES
     with pytest.raises(UsageError) as exc:
         RecordMode("onse")
-    assert str(exc.value) == "'onse' is not a valid record mode. Valid modes are: 'all', 'new_episodes', 'none', 'once'."
+    assert (
+        str(exc.value)
+        == "'onse' is not a valid record mode. Valid modes are: 'all', 'new_episodes', 'none', 'once'."
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,27 +80,40 @@ def test_a_body_is_stored_readably_and_decodes_to_its_exact_bytes(data: bytes, k
 def test_sse_events_are_split_on_blank_lines_whatever_the_network_chunking() -> None:
     stream = b'data: {"x":1}\n\nevent: response.done\ndata: {"y":"\xc3\xa9"}\n\ndata: [DONE]\n\n'
     events = split_events(stream)
-    assert events == [b'data: {"x":1}\n\n', b'event: response.done\ndata: {"y":"\xc3\xa9"}\n\n', b"data: [DONE]\n\n"]
+    assert events == [
+        b'data: {"x":1}\n\n',
+        b'event: response.done\ndata: {"y":"\xc3\xa9"}\n\n',
+        b"data: [DONE]\n\n",
+    ]
     stored = [encode_chunk(0.0, e, Scrubber()) for e in events]
-    assert stored[0]["data"] == {"x": 1} and stored[1]["event"] == "response.done" and stored[2]["text"] == "data: [DONE]\n\n"
+    assert (
+        stored[0]["data"] == {"x": 1}
+        and stored[1]["event"] == "response.done"
+        and stored[2]["text"] == "data: [DONE]\n\n"
+    )
     assert b"".join(decode_chunk(s) for s in stored) == stream
 
 
 def test_matching_ignores_key_order_whitespace_and_the_ignored_fields() -> None:
-    a = fingerprint.parse_body(b'{"model": "m", "user": "u1", "messages": []}', "application/json")
-    b = fingerprint.parse_body(b'{"messages":[],"model":"m","user":"u2"}', "application/json")
-    c = fingerprint.parse_body(b'{"messages":[],"model":"other"}', "application/json")
-    key = lambda body: fingerprint.key(fingerprint.normal_form("POST", "/v1/chat/completions", "", body))  # noqa: E731
+    a = keys.parse_body(b'{"model": "m", "user": "u1", "messages": []}', "application/json")
+    b = keys.parse_body(b'{"messages":[],"model":"m","user":"u2"}', "application/json")
+    c = keys.parse_body(b'{"messages":[],"model":"other"}', "application/json")
+    key = lambda body: keys.key(keys.normal_form("POST", "/v1/chat/completions", "", body))  # noqa: E731
     assert key(a) == key(b) != key(c)
 
 
 def test_multipart_uploads_match_whatever_their_random_boundary() -> None:
     files = {"file": ("a.wav", b"RIFF....WAVE", "audio/wav")}
-    bodies = [httpx.Request("POST", "http://x/v1/audio/transcriptions", data={"model": "whisper-1"}, files=files) for _ in range(2)]
-    forms = [fingerprint.parse_body(r.read(), r.headers["content-type"]) for r in bodies]
+    bodies = [
+        httpx.Request("POST", "http://x/v1/audio/transcriptions", data={"model": "whisper-1"}, files=files)
+        for _ in range(2)
+    ]
+    forms = [keys.parse_body(r.read(), r.headers["content-type"]) for r in bodies]
     assert bodies[0].headers["content-type"] != bodies[1].headers["content-type"]
     assert forms[0] == forms[1]
-    assert forms[0]["multipart"]["model"] == "whisper-1" and forms[0]["multipart"]["file"]["filename"] == "a.wav"
+    assert (
+        forms[0]["multipart"]["model"] == "whisper-1" and forms[0]["multipart"]["file"]["filename"] == "a.wav"
+    )
 
 
 def test_lookups_go_through_the_hash_index_in_recorded_order(tmp_path: Path) -> None:
@@ -107,17 +135,25 @@ def test_requests_orjson_cannot_read_or_write_still_load_and_match(tmp_path: Pat
     write_cassette(path, [odd, chat("other", "0"), odd])  # first: the load's fast path; last: its full check
     cassette = Cassette.load(path)
     assert len(cassette) == 3
-    assert [lookup(cassette, {"messages": [{"role": "user", "content": content}], "model": "gpt-4o-mini"}) for _ in range(2)] == [0, 2]
+    assert [
+        lookup(cassette, {"messages": [{"role": "user", "content": content}], "model": "gpt-4o-mini"})
+        for _ in range(2)
+    ] == [0, 2]
     assert lookup(cassette, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "other"}]}) == 1
     assert cassette.interaction(0).body == body  # replayed exactly as recorded
 
 
-def test_a_torn_last_line_is_skipped_with_a_warning_and_cut_off_before_the_next_recording(tmp_path: Path) -> None:
+def test_a_torn_last_line_is_skipped_with_a_warning_and_cut_off_before_the_next_recording(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "c.jsonl"
     write_cassette(path, [chat("one", "1"), chat("two", "2")])
     whole = path.read_bytes()
     path.write_bytes(whole + Cassette.load(path).lines[0].tobytes()[:57])  # what kill -9 mid-write leaves
-    with pytest.warns(CassetteWarning, match=r"line 4 is incomplete \(the recording was interrupted\) and was skipped; the 2 interactions"):
+    with pytest.warns(
+        CassetteWarning,
+        match=r"line 4 is incomplete \(the recording was interrupted\) and was skipped; the 2 interactions",
+    ):
         cassette = Cassette.load(path)
     assert len(cassette) == 2
     cassette.append(cassette.encode(chat("three", "3")))
@@ -132,27 +168,83 @@ def test_a_torn_last_line_is_skipped_with_a_warning_and_cut_off_before_the_next_
 def test_a_cassette_from_a_newer_mockai_is_refused_with_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text('{"mockai_cassette": 2}\n')
-    with pytest.raises(UsageError, match="has cassette format version 2; this mockai .* reads version 1. Upgrade mockai"):
+    with pytest.raises(
+        UsageError, match="has cassette format version 2; this mockai .* reads version 1. Upgrade mockai"
+    ):
         Cassette.load(path)
 
 
-VCR_CHAT = {"id": "chatcmpl-vcr", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini", "choices": [{"index": 0, "message": {"role": "assistant", "content": "From vcrpy."}, "finish_reason": "stop"}]}
-VCR_CHUNK = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]}
+VCR_CHAT = {
+    "id": "chatcmpl-vcr",
+    "object": "chat.completion",
+    "created": 1700000000,
+    "model": "gpt-4o-mini",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "From vcrpy."}, "finish_reason": "stop"}
+    ],
+}
+VCR_CHUNK = {
+    "id": "chatcmpl-s",
+    "object": "chat.completion.chunk",
+    "created": 1700000000,
+    "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}],
+}
 
 
 def vcr_cassette(path: Path) -> Path:
     """A pytest-recording cassette as vcrpy writes it: lists of header values, one SSE string, gzip bytes."""
-    def request(content: str, stream: bool = False) -> dict[str, object]:
-        body = {"messages": [{"role": "user", "content": content}], "model": "gpt-4o-mini", **({"stream": True} if stream else {})}
-        return {"body": json.dumps(body), "headers": {"Authorization": ["DUMMY"], "Content-Type": ["application/json"]}, "method": "POST", "uri": "https://api.openai.com/v1/chat/completions"}
 
-    sse = "".join(f"data: {json.dumps(c, separators=(',', ':'))}\n\n" for c in (VCR_CHUNK, {**VCR_CHUNK, "choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]})) + "data: [DONE]\n\n"
+    def request(content: str, stream: bool = False) -> dict[str, object]:
+        body = {
+            "messages": [{"role": "user", "content": content}],
+            "model": "gpt-4o-mini",
+            **({"stream": True} if stream else {}),
+        }
+        return {
+            "body": json.dumps(body),
+            "headers": {"Authorization": ["DUMMY"], "Content-Type": ["application/json"]},
+            "method": "POST",
+            "uri": "https://api.openai.com/v1/chat/completions",
+        }
+
+    sse = (
+        "".join(
+            f"data: {json.dumps(c, separators=(',', ':'))}\n\n"
+            for c in (
+                VCR_CHUNK,
+                {**VCR_CHUNK, "choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]},
+            )
+        )
+        + "data: [DONE]\n\n"
+    )
     doc = {
         "version": 1,
         "interactions": [
-            {"request": request("hi"), "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"], "x-request-id": ["req_vcr"]}, "body": {"string": json.dumps(VCR_CHAT)}}},
-            {"request": request("stream", True), "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["text/event-stream"]}, "body": {"string": sse}}},
-            {"request": request("gzip"), "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]}, "body": {"string": gzip.compress(json.dumps(VCR_CHAT).encode())}}},
+            {
+                "request": request("hi"),
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"], "x-request-id": ["req_vcr"]},
+                    "body": {"string": json.dumps(VCR_CHAT)},
+                },
+            },
+            {
+                "request": request("stream", True),
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["text/event-stream"]},
+                    "body": {"string": sse},
+                },
+            },
+            {
+                "request": request("gzip"),
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]},
+                    "body": {"string": gzip.compress(json.dumps(VCR_CHAT).encode())},
+                },
+            },
         ],
     }
     path.write_text(yaml.safe_dump(doc))
@@ -165,15 +257,25 @@ def test_a_vcrpy_cassette_replays_through_the_openai_client_streams_split_into_e
     assert [len(it.chunks or ()) for it in map(Cassette.load(path).interaction, range(3))] == [0, 3, 0]
     with ServerThread(Settings(port=0, cassette=str(path))) as server:
         client = openai.OpenAI(base_url=server.url, api_key="sk-any", max_retries=0)
-        reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        reply = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
         assert reply.choices[0].message.content == "From vcrpy."
-        chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "stream"}], stream=True))
+        chunks = list(
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "stream"}], stream=True
+            )
+        )
         assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello"
-        unzipped = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "gzip"}])
+        unzipped = client.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "gzip"}]
+        )
         assert unzipped.http_response.json() == VCR_CHAT and "content-encoding" not in unzipped.headers
 
 
-def test_import_vcr_converts_a_yaml_cassette_into_a_mockai_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_vcr_converts_a_yaml_cassette_into_a_mockai_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source, target = vcr_cassette(tmp_path / "old.yaml"), tmp_path / "new.jsonl"
     assert main(["import-vcr", str(source), str(target)]) == 0
     assert "wrote 3 interaction(s)" in capsys.readouterr().out
@@ -187,4 +289,6 @@ def test_import_vcr_converts_a_yaml_cassette_into_a_mockai_one(tmp_path: Path, c
 def test_a_vcrpy_cassette_cannot_be_recorded_into(tmp_path: Path) -> None:
     path = vcr_cassette(tmp_path / "c.yaml")
     with pytest.raises(UsageError, match=r"is a vcrpy cassette; convert it with `mockai import-vcr"):
-        ServerThread(Settings(port=0, cassette=str(path), record_mode="new_episodes", upstream="http://127.0.0.1:9/v1")).start()
+        ServerThread(
+            Settings(port=0, cassette=str(path), record_mode="new_episodes", upstream="http://127.0.0.1:9/v1")
+        ).start()

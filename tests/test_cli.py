@@ -30,7 +30,10 @@ def serve() -> Iterator[callable]:
 
     def start(*args: str) -> tuple[subprocess.Popen[str], str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mockai", "serve", "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-m", "mockai", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         procs.append(proc)
         line = proc.stdout.readline()
@@ -47,7 +50,9 @@ def serve() -> Iterator[callable]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_prints_its_url_when_ready_and_stops_cleanly_on_a_signal(serve: callable, sig: signal.Signals) -> None:
+def test_serve_prints_its_url_when_ready_and_stops_cleanly_on_a_signal(
+    serve: callable, sig: signal.Signals
+) -> None:
     proc, url = serve("--as-of", "2023-07-06", "--seed", "3")
     assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
     health = httpx.get(url.removesuffix("/v1") + "/_mockai/health").json()
@@ -59,7 +64,12 @@ def test_serve_prints_its_url_when_ready_and_stops_cleanly_on_a_signal(serve: ca
 
 
 def test_a_bad_date_is_refused_with_the_expected_format() -> None:
-    result = subprocess.run([sys.executable, "-m", "mockai", "serve", "--as-of", "July 6"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockai", "serve", "--as-of", "July 6"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "YYYY-MM-DD" in result.stderr
 

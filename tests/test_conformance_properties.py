@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 from compat.tapcheck import relax
 from conformance import validate
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40)
 WEATHER = {
@@ -25,7 +26,11 @@ WEATHER = {
     "description": "Weather for a city.",
     "parameters": {
         "type": "object",
-        "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}, "days": {"type": "integer", "minimum": 1}},
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"type": "string", "enum": ["c", "f"]},
+            "days": {"type": "integer", "minimum": 1},
+        },
         "required": ["city"],
     },
 }
@@ -41,7 +46,12 @@ def chat_bodies(draw: st.DrawFn) -> dict[str, Any]:
         messages.append({"role": draw(st.sampled_from(["system", "developer"])), "content": draw(words)})
     for _ in range(draw(st.integers(0, 2))):
         messages += [{"role": "user", "content": draw(words)}, {"role": "assistant", "content": draw(words)}]
-    messages.append({"role": "user", "content": draw(words) if draw(st.booleans()) else [{"type": "text", "text": draw(words)}]})
+    messages.append(
+        {
+            "role": "user",
+            "content": draw(words) if draw(st.booleans()) else [{"type": "text", "text": draw(words)}],
+        }
+    )
     body: dict[str, Any] = {"model": model, "messages": messages}
     optional = {
         "n": st.integers(1, 3),
@@ -62,8 +72,14 @@ def chat_bodies(draw: st.DrawFn) -> dict[str, Any]:
             body["top_logprobs"] = draw(st.integers(0, 5))
     tooling = draw(st.sampled_from(["none", "tools", "functions", "json_object", "json_schema"]))
     if tooling == "tools":
-        body["tools"] = [{"type": "function", "function": f} for f in draw(st.sampled_from([[WEATHER], [WEATHER, STOCK]]))]
-        body["tool_choice"] = draw(st.sampled_from(["auto", "required", "none", {"type": "function", "function": {"name": "get_weather"}}]))
+        body["tools"] = [
+            {"type": "function", "function": f} for f in draw(st.sampled_from([[WEATHER], [WEATHER, STOCK]]))
+        ]
+        body["tool_choice"] = draw(
+            st.sampled_from(
+                ["auto", "required", "none", {"type": "function", "function": {"name": "get_weather"}}]
+            )
+        )
     elif tooling == "functions":
         body["functions"] = [WEATHER, STOCK]
         body["function_call"] = draw(st.sampled_from(["auto", "none", {"name": "get_stock"}]))
@@ -71,7 +87,10 @@ def chat_bodies(draw: st.DrawFn) -> dict[str, Any]:
         messages[-1] = {"role": "user", "content": "Answer in JSON: " + draw(words)}
         body["response_format"] = {"type": "json_object"}
     elif tooling == "json_schema":
-        body["response_format"] = {"type": "json_schema", "json_schema": {"name": "weather", "schema": WEATHER["parameters"]}}
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "weather", "schema": WEATHER["parameters"]},
+        }
     if draw(st.booleans()):
         body["stream"] = True
         if draw(st.booleans()):
@@ -84,7 +103,9 @@ def completion_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A legacy completions request: text, list, token-id or token-id-list prompts, and the options."""
     model = draw(st.sampled_from(["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"]))
     ids = st.lists(st.integers(0, 50_000), min_size=1, max_size=12)
-    prompt = draw(st.one_of(words, st.lists(words, min_size=1, max_size=3), ids, st.lists(ids, min_size=1, max_size=3)))
+    prompt = draw(
+        st.one_of(words, st.lists(words, min_size=1, max_size=3), ids, st.lists(ids, min_size=1, max_size=3))
+    )
     body: dict[str, Any] = {"model": model, "prompt": prompt}
     n = draw(st.integers(1, 3))
     body["n"] = n
@@ -117,7 +138,9 @@ def events(response: httpx.Response) -> list[Any]:
 
 @SETTINGS
 @given(body=chat_bodies())
-def test_every_valid_chat_request_gets_a_conforming_body_or_stream(http: httpx.Client, body: dict[str, Any]) -> None:
+def test_every_valid_chat_request_gets_a_conforming_body_or_stream(
+    http: httpx.Client, body: dict[str, Any]
+) -> None:
     response = http.post("/v1/chat/completions", json=body)
     assert response.status_code == 200, response.text
     if body.get("stream"):
@@ -129,7 +152,9 @@ def test_every_valid_chat_request_gets_a_conforming_body_or_stream(http: httpx.C
 
 @SETTINGS
 @given(body=completion_bodies())
-def test_every_valid_completions_request_gets_a_conforming_body_or_stream(http: httpx.Client, body: dict[str, Any]) -> None:
+def test_every_valid_completions_request_gets_a_conforming_body_or_stream(
+    http: httpx.Client, body: dict[str, Any]
+) -> None:
     response = http.post("/v1/completions", json=body)
     assert response.status_code == 200, response.text
     if body.get("stream"):

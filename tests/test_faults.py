@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import openai
 import pytest
-
-from mockai.matching import draw
-from mockai.ratelimit import org_id
-from mockai.server import ServerThread
-from mockai.state import MockState
 from conftest import LogCollector
+
+from mockai.errors import org_id
+from mockai.scenario.matching import draw
+from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
 
 KEY = "sk-test-0123456789abcdef"
 ORG = org_id(KEY)
@@ -30,7 +30,9 @@ def rules(state: MockState, *items: dict[str, Any], **settings: Any) -> None:
 
 
 def chat(client: openai.OpenAI, text: str = "hi", **kw: Any) -> Any:
-    return client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}], **kw)
+    return client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": text}], **kw
+    )
 
 
 def outcome(client: openai.OpenAI, text: str = "hi") -> int | str:
@@ -69,12 +71,18 @@ def test_the_first_matching_rule_answers_and_the_rest_fall_through_to_the_defaul
     assert sources(state) == ["rule:t#weather", "rule:t#any-gpt-4o", "rule:t#weather", "generator"]
 
 
-def test_replies_are_answered_in_order_and_the_last_one_repeats(client: openai.OpenAI, state: MockState) -> None:
-    rules(state, {"match": {"endpoint": "chat"}, "replies": [{"error": 503}, {"error": 429}, {"content": "ok"}]})
+def test_replies_are_answered_in_order_and_the_last_one_repeats(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    rules(
+        state, {"match": {"endpoint": "chat"}, "replies": [{"error": 503}, {"error": 429}, {"content": "ok"}]}
+    )
     assert [outcome(client) for _ in range(4)] == [503, 429, "ok", "ok"]
 
 
-def test_a_rule_with_times_answers_that_often_then_lets_the_next_rule_answer(client: openai.OpenAI, state: MockState) -> None:
+def test_a_rule_with_times_answers_that_often_then_lets_the_next_rule_answer(
+    client: openai.OpenAI, state: MockState
+) -> None:
     rules(
         state,
         {"id": "twice", "match": {"endpoint": "chat"}, "times": 2, "reply": {"error": {"status": 500}}},
@@ -144,13 +152,22 @@ def test_a_scripted_status_answers_openais_standard_error_and_the_sdk_raises_its
     response = caught.value.response
     rid = response.headers["x-request-id"]
     assert caught.value.status_code == error["status"]
-    assert caught.value.body == {"message": message.format(rid=rid), "type": kind, "param": None, "code": code}
+    assert caught.value.body == {
+        "message": message.format(rid=rid),
+        "type": kind,
+        "param": None,
+        "code": code,
+    }
     assert {k: response.headers.get(k) for k in headers} == headers
     if "insufficient_quota" in error.values():
         assert "retry-after" not in response.headers  # it needs the user to pay, not to wait
     assert response.headers["x-ratelimit-limit-requests"] == "30000"
     entry = state.journal.entries()[-1]
-    assert (entry.status, entry.reply["source"], entry.reply["error"]["message"]) == (error["status"], "rule:t#1", message.format(rid=rid))
+    assert (entry.status, entry.reply["source"], entry.reply["error"]["message"]) == (
+        error["status"],
+        "rule:t#1",
+        message.format(rid=rid),
+    )
 
 
 def test_every_field_of_a_scripted_error_can_be_given_and_x_should_retry_false_stops_the_sdk_retrying(
@@ -199,7 +216,9 @@ def test_the_sdk_retries_a_scripted_429_and_then_succeeds(server: ServerThread, 
     ]
 
 
-def test_a_503_storm_longer_than_the_retries_reaches_the_caller_after_three_attempts(server: ServerThread, state: MockState) -> None:
+def test_a_503_storm_longer_than_the_retries_reaches_the_caller_after_three_attempts(
+    server: ServerThread, state: MockState
+) -> None:
     rules(state, {"times": 3, "reply": {"error": {"status": 503, "headers": {"retry-after-ms": "10"}}}})
     with pytest.raises(openai.InternalServerError):
         chat(retrying(server, 2))
@@ -246,21 +265,32 @@ def test_limiter_headers_count_down_then_a_429_with_retry_after_and_the_retrying
     server: ServerThread, client: openai.OpenAI, state: MockState, http: httpx.Client
 ) -> None:
     assert http.put("/_mockai/limits", json={"rpm": 120}).json() == {"status": "ok"}
-    heads = [client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HI).headers for _ in range(10)]
+    heads = [
+        client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HI).headers
+        for _ in range(10)
+    ]
     assert [h["x-ratelimit-limit-requests"] for h in heads] == ["120"] * 10
     assert [h["x-ratelimit-remaining-requests"] for h in heads] == [str(n) for n in range(119, 109, -1)]
     resets = [ms(h["x-ratelimit-reset-requests"]) for h in heads]  # 500 ms per request used at 120 RPM
-    assert all(500 * n - 300 <= r <= 500 * n for n, r in enumerate(resets, 1)), resets  # minus refill meanwhile
+    assert all(500 * n - 300 <= r <= 500 * n for n, r in enumerate(resets, 1)), (
+        resets
+    )  # minus refill meanwhile
     patient = retrying(server, 2)  # made before the bucket runs dry: making a client takes tens of ms
     refused = refusal_with_time_to_retry(client)
     wait = RPM_TEXT.fullmatch(refused.body["message"])
     assert wait, refused.body["message"]
     headers = refused.response.headers
     assert (refused.type, refused.code) == ("requests", "rate_limit_exceeded")
-    assert (headers["retry-after"], headers["retry-after-ms"], headers["x-ratelimit-remaining-requests"]) == ("1", wait[1], "0")
+    assert (headers["retry-after"], headers["retry-after-ms"], headers["x-ratelimit-remaining-requests"]) == (
+        "1",
+        wait[1],
+        "0",
+    )
     assert 0 < int(wait[1]) <= 500
     started = time.perf_counter()
-    assert chat(patient).choices[0].message.content  # refused first, waits retry-after-ms, then is let through
+    assert (
+        chat(patient).choices[0].message.content
+    )  # refused first, waits retry-after-ms, then is let through
     assert time.perf_counter() - started >= int(wait[1]) / 1000 - 0.01
     last = state.journal.entries()[-2:]
     assert [(e.status, e.reply["source"], e.headers["x-stainless-retry-count"]) for e in last] == [
@@ -269,7 +299,10 @@ def test_limiter_headers_count_down_then_a_429_with_retry_after_and_the_retrying
     ]
     http.post("/_mockai/reset").raise_for_status()
     fresh = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HI).headers
-    assert (fresh["x-ratelimit-limit-requests"], fresh["x-ratelimit-remaining-requests"]) == ("30000", "29999")
+    assert (fresh["x-ratelimit-limit-requests"], fresh["x-ratelimit-remaining-requests"]) == (
+        "30000",
+        "29999",
+    )
 
 
 def test_the_token_bucket_takes_prompt_plus_max_tokens_and_refuses_a_request_larger_than_the_tpm(
@@ -300,8 +333,6 @@ def test_delay_holds_the_answer_back_that_long(client: openai.OpenAI, state: Moc
     assert 0.25 <= time.perf_counter() - started < 1
 
 
-
-
 def test_a_delay_longer_than_the_client_timeout_raises_api_timeout_error_and_the_server_shrugs_it_off(
     server: ServerThread, client: openai.OpenAI, state: MockState, server_log: LogCollector
 ) -> None:
@@ -315,11 +346,16 @@ def test_a_delay_longer_than_the_client_timeout_raises_api_timeout_error_and_the
     deadline = time.monotonic() + 5
     while len(state.journal) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert sorted((e.status, e.reply["source"]) for e in state.journal.entries()) == [(200, "generator"), (200, "rule:t#1")]
+    assert sorted((e.status, e.reply["source"]) for e in state.journal.entries()) == [
+        (200, "generator"),
+        (200, "rule:t#1"),
+    ]
     assert server_log.records == []
 
 
-def test_the_sdk_retries_a_timeout_and_the_second_attempt_gets_the_answer(server: ServerThread, state: MockState) -> None:
+def test_the_sdk_retries_a_timeout_and_the_second_attempt_gets_the_answer(
+    server: ServerThread, state: MockState
+) -> None:
     rules(state, {"times": 1, "reply": {"delay": 0.5}}, {"reply": {"content": "on time"}})
     assert chat(retrying(server, 1, timeout=0.2)).choices[0].message.content == "on time"
 
@@ -335,7 +371,9 @@ def stream_pieces(client: openai.OpenAI, endpoint: str, got: list[str], **kw: An
             if chunk.choices and chunk.choices[0].delta.content:
                 got.append(chunk.choices[0].delta.content)
     else:
-        for chunk in client.completions.create(model="gpt-3.5-turbo-instruct", prompt="hi", stream=True, **kw):
+        for chunk in client.completions.create(
+            model="gpt-3.5-turbo-instruct", prompt="hi", stream=True, **kw
+        ):
             if chunk.choices and chunk.choices[0].text:
                 got.append(chunk.choices[0].text)
 
@@ -346,7 +384,11 @@ TEXT = "one two three four five six seven eight"
 @pytest.mark.parametrize("endpoint", ["chat", "completions"])
 @pytest.mark.parametrize(
     ("plan", "raised"),
-    [({"cut_after": 3}, openai.APIConnectionError), ({"error_after": 3}, openai.APIError), ({"malformed_after": 3}, json.JSONDecodeError)],
+    [
+        ({"cut_after": 3}, openai.APIConnectionError),
+        ({"error_after": 3}, openai.APIError),
+        ({"malformed_after": 3}, json.JSONDecodeError),
+    ],
     ids=["cut", "error-event", "malformed"],
 )
 def test_a_broken_stream_delivers_its_first_chunks_then_the_sdk_raises(
@@ -359,12 +401,16 @@ def test_a_broken_stream_delivers_its_first_chunks_then_the_sdk_raises(
     # chat's first chunk is the role chunk, so it has one text piece fewer before the fault
     assert "".join(got) == ("one two" if endpoint == "chat" else "one two three")
     if raised is openai.APIError:
-        assert caught.value.message == "The server had an error while processing your request. Sorry about that!"
+        assert (
+            caught.value.message == "The server had an error while processing your request. Sorry about that!"
+        )
     entry = state.journal.entries()[-1]
     assert (entry.status, entry.reply["source"]) == (200, "rule:t#1")
 
 
-def test_a_stream_paced_at_tokens_per_second_takes_as_long_as_its_chunks_need(client: openai.OpenAI, state: MockState) -> None:
+def test_a_stream_paced_at_tokens_per_second_takes_as_long_as_its_chunks_need(
+    client: openai.OpenAI, state: MockState
+) -> None:
     rules(state, {"reply": {"text": TEXT, "stream": {"tokens_per_second": 40, "chunk_tokens": 2}}})
     got: list[str] = []
     started = time.perf_counter()
@@ -411,7 +457,13 @@ def test_reply_templates_fill_in_the_request_over_http(client: openai.OpenAI, st
         },
         {
             "match": {"contains": "fail"},
-            "reply": {"error": {"status": 400, "message": "no user id in {{ json.metadata }} for {{ model }}", "param": "user"}},
+            "reply": {
+                "error": {
+                    "status": 400,
+                    "message": "no user id in {{ json.metadata }} for {{ model }}",
+                    "param": "user",
+                }
+            },
         },
         {
             "reply": {
@@ -423,10 +475,18 @@ def test_reply_templates_fill_in_the_request_over_http(client: openai.OpenAI, st
     messages = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "Hello there"}]
     first = client.chat.completions.create(model="gpt-4o-mini", messages=messages, temperature=0.5)
     second = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
-    assert first.choices[0].message.content == "gpt-4o-mini|chat|Hello there|Be terse.|0.5|system|1|{{ literal }}"
-    assert second.choices[0].message.content == "gpt-4o-mini|chat|Hello there|Be terse.||system|2|{{ literal }}"
+    assert (
+        first.choices[0].message.content
+        == "gpt-4o-mini|chat|Hello there|Be terse.|0.5|system|1|{{ literal }}"
+    )
+    assert (
+        second.choices[0].message.content == "gpt-4o-mini|chat|Hello there|Be terse.||system|2|{{ literal }}"
+    )
     tool = chat(client, 'look up "mockai"', tools=[{"type": "function", "function": {"name": "lookup"}}])
-    assert tool.choices[0].message.tool_calls[0].function.arguments == '{"query":"look up \\"mockai\\"","limit":3}'
+    assert (
+        tool.choices[0].message.tool_calls[0].function.arguments
+        == '{"query":"look up \\"mockai\\"","limit":3}'
+    )
     with pytest.raises(openai.BadRequestError) as caught:
         chat(client, "fail", metadata={"team": "a"})
     assert caught.value.body["message"] == 'no user id in {"team":"a"} for gpt-4o-mini'
@@ -454,13 +514,22 @@ def test_every_kth_call_fails_and_a_probability_is_drawn_from_the_seed_so_runs_r
 # Concurrency
 
 
-def test_two_hundred_concurrent_requests_meet_a_times_50_rule_exactly_50_times(server: ServerThread, state: MockState) -> None:
-    rules(state, {"id": "fifty", "match": {"endpoint": "chat"}, "times": 50, "reply": {"content": "scripted"}})
+def test_two_hundred_concurrent_requests_meet_a_times_50_rule_exactly_50_times(
+    server: ServerThread, state: MockState
+) -> None:
+    rules(
+        state, {"id": "fifty", "match": {"endpoint": "chat"}, "times": 50, "reply": {"content": "scripted"}}
+    )
 
     async def burst() -> list[str]:
         async with openai.AsyncOpenAI(base_url=server.url, api_key=KEY, max_retries=0) as aclient:
             replies = await asyncio.gather(
-                *(aclient.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"n{i}"}]) for i in range(200))
+                *(
+                    aclient.chat.completions.create(
+                        model="gpt-4o-mini", messages=[{"role": "user", "content": f"n{i}"}]
+                    )
+                    for i in range(200)
+                )
             )
         return [r.choices[0].message.content for r in replies]
 
@@ -475,7 +544,10 @@ def test_two_hundred_concurrent_requests_meet_a_times_50_rule_exactly_50_times(s
     [
         ({"x-a": "one\ntwo"}, "the value of 'x-a' must be one line of printable Latin-1; got 'one\\ntwo'"),
         ({"x-price": "5 €"}, "the value of 'x-price' must be one line of printable Latin-1; got '5 €'"),
-        ({"retry after": "1"}, "'retry after' is not a header name: use letters, digits and -, e.g. retry-after"),
+        (
+            {"retry after": "1"},
+            "'retry after' is not a header name: use letters, digits and -, e.g. retry-after",
+        ),
         ({"Content-Length": 5}, "'content-length' is set by mockai itself and cannot be scripted"),
     ],
 )
@@ -484,4 +556,7 @@ def test_scripted_headers_that_http_cannot_carry_are_refused_when_the_rule_loads
 ) -> None:
     refused = http.post("/_mockai/rules", json={"reply": {"error": {"status": 503, "headers": headers}}})
     assert refused.status_code == 400
-    assert refused.json()["error"]["message"] == f"mockai: the rule has mistakes: rule 1: reply.error.headers: {message}"
+    assert (
+        refused.json()["error"]["message"]
+        == f"mockai: the rule has mistakes: rule 1: reply.error.headers: {message}"
+    )

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import conformance
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from data.extract_routes import TARGET as ROUTES_SPEC, load_reference, routes_spec
+from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -30,21 +31,24 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-import conformance
-from data.extract_routes import TARGET as ROUTES_SPEC
-from data.extract_routes import load_reference, routes_spec
-from mockai import admin
-from mockai.app import MODEL_ROUTES
 from mockai.endpoints import chat, completions, edits, embeddings, speech, transcriptions
-from mockai.errors import BAD_JSON, mask_key, missing_api_key
-from mockai.server import ServerThread
-from mockai.state import MockState, Settings
+from mockai.errors import BAD_JSON, missing_api_key
+from mockai.secrets import mask_key
+from mockai.endpoints.routes import MODEL_ROUTES
+from mockai.server import admin
+from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
+from mockai.settings import Settings
 
 KEY = "sk-fuzz-KEY-0123456789abcdefXYZ"
 ADMIN = "admin-fuzz-TOKEN-0123456789"
 LIMIT = 4096
 ENVELOPE = {"message", "type", "param", "code"}
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 SENT: collections.Counter[str] = collections.Counter()
 """Requests sent per test, printed when the module ends (run with -s to see them)."""
 
@@ -65,14 +69,32 @@ class Route:
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20}
 ROUTES = [
     Route("/v1/chat/completions", frozenset(chat.PARAMS), CHAT),
-    Route("/v1/completions", frozenset(completions.PARAMS), {"model": "gpt-3.5-turbo-instruct", "prompt": "hi", "max_tokens": 20}),
-    Route("/v1/edits", frozenset(edits.PARAMS), {"model": "text-davinci-edit-001", "instruction": "fix", "input": "helo"}, dt.date(2023, 6, 1)),
+    Route(
+        "/v1/completions",
+        frozenset(completions.PARAMS),
+        {"model": "gpt-3.5-turbo-instruct", "prompt": "hi", "max_tokens": 20},
+    ),
+    Route(
+        "/v1/edits",
+        frozenset(edits.PARAMS),
+        {"model": "text-davinci-edit-001", "instruction": "fix", "input": "helo"},
+        dt.date(2023, 6, 1),
+    ),
     Route("/v1/embeddings", frozenset(embeddings.PARAMS), {"model": "text-embedding-3-small", "input": "hi"}),
     Route("/v1/audio/speech", frozenset(speech.PARAMS), {"model": "tts-1", "input": "hi", "voice": "alloy"}),
 ]
-ENGINE = Route("/v1/engines/gpt-3.5-turbo-instruct/completions", frozenset(completions.PARAMS), {"prompt": "hi", "max_tokens": 20})
+ENGINE = Route(
+    "/v1/engines/gpt-3.5-turbo-instruct/completions",
+    frozenset(completions.PARAMS),
+    {"prompt": "hi", "max_tokens": 20},
+)
 UPLOADS = ["/v1/audio/transcriptions", "/v1/audio/translations"]
-ADMIN_JSON = [("PUT", "/_mockai/scenario"), ("POST", "/_mockai/rules"), ("PUT", "/_mockai/limits"), ("PUT", "/_mockai/clock")]
+ADMIN_JSON = [
+    ("PUT", "/_mockai/scenario"),
+    ("POST", "/_mockai/rules"),
+    ("PUT", "/_mockai/limits"),
+    ("PUT", "/_mockai/clock"),
+]
 PARAMLESS = (
     "you must provide a model parameter",  # OpenAI's own text, param null
     "'$.input' is invalid.",  # the embeddings schema miss: OpenAI names no param
@@ -91,18 +113,70 @@ for _method, _path in admin.ROUTES:
 
 # -- strategies -------------------------------------------------------------------------------------------
 
-edge_numbers = st.sampled_from([0, -1, 1, 2**31, 2**63, -(2**63), 10**300, 1e308, -1e308, 5e-324, float("nan"), float("inf"), float("-inf"), 0.5])
+edge_numbers = st.sampled_from(
+    [
+        0,
+        -1,
+        1,
+        2**31,
+        2**63,
+        -(2**63),
+        10**300,
+        1e308,
+        -1e308,
+        5e-324,
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        0.5,
+    ]
+)
 strings = st.text(max_size=30) | st.sampled_from(
-    ["", " ", "\x00", "\ud800", "a" * 5000, "<|endoftext|>", "{{ text }}", "../../etc/passwd", "gpt-4o-mini", "null", "ft:gpt-4o-mini:o:\x01:x"]
+    [
+        "",
+        " ",
+        "\x00",
+        "\ud800",
+        "a" * 5000,
+        "<|endoftext|>",
+        "{{ text }}",
+        "../../etc/passwd",
+        "gpt-4o-mini",
+        "null",
+        "ft:gpt-4o-mini:o:\x01:x",
+    ]
 )
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | edge_numbers | strings
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(strings, inner, max_size=4), max_leaves=16)
-header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40).map(str.strip)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(strings, inner, max_size=4),
+    max_leaves=16,
+)
+header_text = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40
+).map(str.strip)
 header_names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_!#$%&'*+.^`|~", min_size=1, max_size=12).filter(
-    lambda n: n not in {"content-length", "transfer-encoding", "host", "connection", "upgrade", "expect", "te", "trailer", "keep-alive", "authorization", "api-key"}
+    lambda n: (
+        n
+        not in {
+            "content-length",
+            "transfer-encoding",
+            "host",
+            "connection",
+            "upgrade",
+            "expect",
+            "te",
+            "trailer",
+            "keep-alive",
+            "authorization",
+            "api-key",
+        }
+    )
 )
 segments = st.text(max_size=20).map(lambda t: quote(t, safe="", errors="surrogatepass"))
-WAV = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + 9600, b"WAVE", b"fmt ", 16, 1, 1, 24_000, 48_000, 2, 16, b"data", 9600) + bytes(9600)
+WAV = struct.pack(
+    "<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + 9600, b"WAVE", b"fmt ", 16, 1, 1, 24_000, 48_000, 2, 16, b"data", 9600
+) + bytes(9600)
 """A fifth of a second of silence."""
 
 
@@ -118,7 +192,9 @@ def check(response: httpx.Response) -> dict[str, Any] | None:
     """A 2xx, or a 4xx in OpenAI's envelope; never a 5xx. Returns the error object, if any."""
     request = response.request
     SENT["admin" if request.url.path.startswith("/_mockai/") else "api"] += 1
-    assert response.status_code < 500, f"{request.method} {request.url}: {response.status_code} {response.text[:500]}"
+    assert response.status_code < 500, (
+        f"{request.method} {request.url}: {response.status_code} {response.text[:500]}"
+    )
     if response.status_code < 400 or request.method == "HEAD":
         return None
     assert response.headers["content-type"] == "application/json", response.headers
@@ -183,25 +259,68 @@ def test_a_body_with_one_field_changed_gets_a_2xx_or_an_envelope_naming_that_fie
 
 
 @settings(SETTINGS, max_examples=100)
-@given(route=st.sampled_from([*ROUTES, ENGINE]), body=json_values | st.dictionaries(strings, json_values, max_size=6))
-def test_any_json_on_any_model_route_gets_a_2xx_or_an_envelope(http: httpx.Client, route: Route, body: Any) -> None:
+@given(
+    route=st.sampled_from([*ROUTES, ENGINE]),
+    body=json_values | st.dictionaries(strings, json_values, max_size=6),
+)
+def test_any_json_on_any_model_route_gets_a_2xx_or_an_envelope(
+    http: httpx.Client, route: Route, body: Any
+) -> None:
     check(http.post(route.path, content=encode(body)))
 
 
 @settings(SETTINGS, max_examples=100)
 @given(
     path=st.sampled_from(UPLOADS),
-    fields=st.dictionaries(st.sampled_from([*transcriptions.FIELDS["transcriptions"], "timestamp_granularities[]", "include[]", "chunking_strategy[type]"]) | strings, strings, max_size=6),
-    filename=st.sampled_from(["a.wav", "a.mp3", "a.flac", "a.ogg", "a.WAV", "a.txt", "", "../../etc/passwd.wav", "é.wav", "a\x00.wav"]) | st.text(max_size=20),
-    content=st.binary(max_size=512) | st.sampled_from([b"", b"RIFF\xff\xff\xff\xffWAVEfmt ", struct.pack("<4sI4s", b"RIFF", 36, b"WAVE"), WAV]),
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                *transcriptions.FIELDS["transcriptions"],
+                "timestamp_granularities[]",
+                "include[]",
+                "chunking_strategy[type]",
+            ]
+        )
+        | strings,
+        strings,
+        max_size=6,
+    ),
+    filename=st.sampled_from(
+        [
+            "a.wav",
+            "a.mp3",
+            "a.flac",
+            "a.ogg",
+            "a.WAV",
+            "a.txt",
+            "",
+            "../../etc/passwd.wav",
+            "é.wav",
+            "a\x00.wav",
+        ]
+    )
+    | st.text(max_size=20),
+    content=st.binary(max_size=512)
+    | st.sampled_from(
+        [b"", b"RIFF\xff\xff\xff\xffWAVEfmt ", struct.pack("<4sI4s", b"RIFF", 36, b"WAVE"), WAV]
+    ),
     with_file=st.booleans(),
 )
-def test_any_upload_gets_a_2xx_or_an_envelope(http: httpx.Client, path: str, fields: dict[str, str], filename: str, content: bytes, with_file: bool) -> None:
-    parts = [form_part(name, value.encode("utf-8", "surrogatepass")) for name, value in {"model": "whisper-1", **fields}.items()]
+def test_any_upload_gets_a_2xx_or_an_envelope(
+    http: httpx.Client, path: str, fields: dict[str, str], filename: str, content: bytes, with_file: bool
+) -> None:
+    parts = [
+        form_part(name, value.encode("utf-8", "surrogatepass"))
+        for name, value in {"model": "whisper-1", **fields}.items()
+    ]
     if with_file:
         parts.append(form_part("file", content, filename))
     body = b"".join(parts) + b"--" + BOUNDARY + b"--\r\n"
-    check(http.post(path, content=body, headers={"content-type": f"multipart/form-data; boundary={BOUNDARY.decode()}"}))
+    check(
+        http.post(
+            path, content=body, headers={"content-type": f"multipart/form-data; boundary={BOUNDARY.decode()}"}
+        )
+    )
 
 
 BOUNDARY = b"fuzz-boundary-7f3a"
@@ -210,9 +329,13 @@ BOUNDARY = b"fuzz-boundary-7f3a"
 def form_part(name: str, value: bytes, filename: str | None = None) -> bytes:
     """One part of a form written by hand, as a browser quotes names: lone surrogates go out as invalid UTF-8."""
     quoted = name.encode("utf-8", "surrogatepass").replace(b'"', b"%22")
-    head = b'--' + BOUNDARY + b'\r\nContent-Disposition: form-data; name="' + quoted + b'"'
+    head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="' + quoted + b'"'
     if filename is not None:
-        head += b'; filename="' + filename.encode("utf-8", "surrogatepass").replace(b'"', b"%22") + b'"\r\nContent-Type: application/octet-stream'
+        head += (
+            b'; filename="'
+            + filename.encode("utf-8", "surrogatepass").replace(b'"', b"%22")
+            + b'"\r\nContent-Type: application/octet-stream'
+        )
     return head + b"\r\n\r\n" + value + b"\r\n"
 
 
@@ -221,9 +344,13 @@ def form_part(name: str, value: bytes, filename: str | None = None) -> bytes:
     route=st.sampled_from([r.path for r in ROUTES] + [p for _, p in ADMIN_JSON]),
     body=st.sampled_from([CHAT, {"rules": []}, {"rpm": 5}, {"as_of": "2024-01-01"}]),
     at=st.integers(0, 10_000),
-    bad=st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf", b"\x80"]),
+    bad=st.sampled_from(
+        [b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf", b"\x80"]
+    ),
 )
-def test_bytes_that_are_not_utf8_get_openais_bad_json_400(http: httpx.Client, route: str, body: dict[str, Any], at: int, bad: bytes) -> None:
+def test_bytes_that_are_not_utf8_get_openais_bad_json_400(
+    http: httpx.Client, route: str, body: dict[str, Any], at: int, bad: bytes
+) -> None:
     raw = encode(body)
     at %= len(raw) + 1
     method = next((m for m, p in ADMIN_JSON if p == route), "POST")
@@ -231,16 +358,32 @@ def test_bytes_that_are_not_utf8_get_openais_bad_json_400(http: httpx.Client, ro
     assert error == {"message": BAD_JSON, "type": "invalid_request_error", "param": None, "code": None}
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "", "application/json; charset=latin-1"])
-def test_a_json_body_under_any_content_type_gets_a_2xx_or_an_envelope(http: httpx.Client, content_type: str) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "",
+        "application/json; charset=latin-1",
+    ],
+)
+def test_a_json_body_under_any_content_type_gets_a_2xx_or_an_envelope(
+    http: httpx.Client, content_type: str
+) -> None:
     for route in [*ROUTES, *[Route(p, frozenset(), {}) for p in UPLOADS]]:
         check(http.post(route.path, content=encode(route.base), headers={"content-type": content_type}))
 
 
 @pytest.mark.parametrize("depth", [64, 512, 900, 1000, 5000, 100_000])
-def test_deeply_nested_bodies_get_a_4xx_on_every_json_route_and_the_journal_still_serialises(http: httpx.Client, depth: int) -> None:
+def test_deeply_nested_bodies_get_a_4xx_on_every_json_route_and_the_journal_still_serialises(
+    http: httpx.Client, depth: int
+) -> None:
     arrays = b'{"model": "gpt-4o-mini", "messages": ' + b"[" * depth + b"]" * depth + b"}"
-    objects = b'{"model": "gpt-4o-mini", "input": "x", "user": ' + b'{"a":' * depth + b"1" + b"}" * depth + b"}"
+    objects = (
+        b'{"model": "gpt-4o-mini", "input": "x", "user": ' + b'{"a":' * depth + b"1" + b"}" * depth + b"}"
+    )
     for raw in (arrays, objects):
         for route in ROUTES:
             check(http.post(route.path, content=raw))
@@ -252,9 +395,24 @@ def test_deeply_nested_bodies_get_a_4xx_on_every_json_route_and_the_journal_stil
 
 # -- headers, methods, paths, query strings ------------------------------------------------------------------
 
-auth_values = st.none() | header_text | st.sampled_from(
-    [f"Bearer {KEY}", f"bearer   {KEY}", f"BEARER {KEY}", "Bearer", "Bearer ", f"Basic {KEY}", f"Bearer {KEY}x", f"Bearer {ADMIN}", f"Bearer{KEY}"]
-) | header_text.map(lambda t: f"Bearer {t}")
+auth_values = (
+    st.none()
+    | header_text
+    | st.sampled_from(
+        [
+            f"Bearer {KEY}",
+            f"bearer   {KEY}",
+            f"BEARER {KEY}",
+            "Bearer",
+            "Bearer ",
+            f"Basic {KEY}",
+            f"Bearer {KEY}x",
+            f"Bearer {ADMIN}",
+            f"Bearer{KEY}",
+        ]
+    )
+    | header_text.map(lambda t: f"Bearer {t}")
+)
 GUARDED_CALLS = [
     ("POST", "/v1/chat/completions", CHAT),
     ("POST", "/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"}),
@@ -278,18 +436,36 @@ def presented_key(headers: dict[str, str]) -> str | None:
     call=st.sampled_from(GUARDED_CALLS),
     auth=auth_values,
     api_key=st.none() | st.just(KEY) | header_text,
-    content_type=st.none() | st.sampled_from(["application/json", "text/plain", "multipart/form-data; boundary=x", ""]) | header_text,
+    content_type=st.none()
+    | st.sampled_from(["application/json", "text/plain", "multipart/form-data; boundary=x", ""])
+    | header_text,
     extra=st.dictionaries(header_names, header_text, max_size=3),
 )
 def test_any_headers_get_a_2xx_only_with_the_right_key_and_otherwise_openais_exact_401(
-    guarded: ServerThread, call: tuple[str, str, Any], auth: str | None, api_key: str | None, content_type: str | None, extra: dict[str, str]
+    guarded: ServerThread,
+    call: tuple[str, str, Any],
+    auth: str | None,
+    api_key: str | None,
+    content_type: str | None,
+    extra: dict[str, str],
 ) -> None:
     method, path, body = call
-    sent = {**extra, **{k: v for k, v in (("authorization", auth), ("api-key", api_key), ("content-type", content_type)) if v is not None}}
+    sent = {
+        **extra,
+        **{
+            k: v
+            for k, v in (("authorization", auth), ("api-key", api_key), ("content-type", content_type))
+            if v is not None
+        },
+    }
     headers = {k: v.strip(" \t") for k, v in sent.items()}  # HTTP strips them; h11 will not send them
     with httpx.Client(base_url=guarded.url.removesuffix("/v1"), timeout=10) as c:
-        raw_headers = [(k.encode(), v.encode("latin-1")) for k, v in headers.items()]  # obs-text goes out as bytes
-        response = c.request(method, path, content=None if body is None else encode(body), headers=raw_headers)
+        raw_headers = [
+            (k.encode(), v.encode("latin-1")) for k, v in headers.items()
+        ]  # obs-text goes out as bytes
+        response = c.request(
+            method, path, content=None if body is None else encode(body), headers=raw_headers
+        )
         error = check(response)
         assert KEY not in response.text and ADMIN not in response.text
         assert not any(KEY in v or ADMIN in v for v in response.headers.values())
@@ -305,7 +481,10 @@ def test_any_headers_get_a_2xx_only_with_the_right_key_and_otherwise_openais_exa
                 assert error == {**missing_api_key().body()["error"]}
             else:
                 assert response.status_code == 401 and error is not None
-                assert error["message"] == f"Incorrect API key provided: {mask_key(key)}. You can find your API key at https://platform.openai.com/account/api-keys."
+                assert (
+                    error["message"]
+                    == f"Incorrect API key provided: {mask_key(key)}. You can find your API key at https://platform.openai.com/account/api-keys."
+                )
         journal = c.get("/_mockai/requests", headers={"authorization": f"Bearer {ADMIN}"})
         assert journal.status_code == 200 and KEY not in journal.text and ADMIN not in journal.text
 
@@ -313,19 +492,36 @@ def test_any_headers_get_a_2xx_only_with_the_right_key_and_otherwise_openais_exa
 @settings(SETTINGS, max_examples=200)
 @given(
     method=st.sampled_from(METHODS),
-    path=st.sampled_from(sorted(ALLOWED)) | st.builds(str.__add__, st.sampled_from(["/v1/", "/_mockai/", "/v1/models/", "/v1/engines/", "/", "/v1/audio/", "/v1/chat/"]), segments),
+    path=st.sampled_from(sorted(ALLOWED))
+    | st.builds(
+        str.__add__,
+        st.sampled_from(["/v1/", "/_mockai/", "/v1/models/", "/v1/engines/", "/", "/v1/audio/", "/v1/chat/"]),
+        segments,
+    ),
     query=st.lists(st.tuples(strings, strings), max_size=3) | segments,
     body=st.none() | json_values.map(encode) | st.just(encode(CHAT)) | st.binary(max_size=64),
 )
-def test_any_method_path_and_query_string_gets_a_2xx_or_an_envelope(http: httpx.Client, method: str, path: str, query: Any, body: bytes | None) -> None:
-    pairs = query if isinstance(query, str) else "&".join(f"{quote(k, errors='surrogatepass')}={quote(v, errors='surrogatepass')}" for k, v in query)
+def test_any_method_path_and_query_string_gets_a_2xx_or_an_envelope(
+    http: httpx.Client, method: str, path: str, query: Any, body: bytes | None
+) -> None:
+    pairs = (
+        query
+        if isinstance(query, str)
+        else "&".join(
+            f"{quote(k, errors='surrogatepass')}={quote(v, errors='surrogatepass')}" for k, v in query
+        )
+    )
     url = f"{path}?{pairs}"
     response = http.request(method, url, content=body)
     error = check(response)
     if method == "HEAD":
         assert response.content == b""
     elif path in ALLOWED and method not in ALLOWED[path]:
-        assert response.status_code == 405 and error is not None and error["message"].startswith(f"Not allowed to {method} on {path}.")
+        assert (
+            response.status_code == 405
+            and error is not None
+            and error["message"].startswith(f"Not allowed to {method} on {path}.")
+        )
         assert response.headers["allow"] == ", ".join(sorted(ALLOWED[path]))
     elif response.status_code == 404 and error is not None and error["message"].startswith("Invalid URL ("):
         assert error["message"].startswith(f"Invalid URL ({method} ")
@@ -333,7 +529,9 @@ def test_any_method_path_and_query_string_gets_a_2xx_or_an_envelope(http: httpx.
 
 
 @pytest.mark.parametrize("path", sorted(ALLOWED))
-def test_every_method_on_every_route_is_served_or_refused_with_a_405_naming_the_allowed_ones(http: httpx.Client, path: str) -> None:
+def test_every_method_on_every_route_is_served_or_refused_with_a_405_naming_the_allowed_ones(
+    http: httpx.Client, path: str
+) -> None:
     for method in METHODS:
         response = http.request(method, path, content=encode(CHAT if path.startswith("/v1/") else {}))
         error = check(response)
@@ -343,21 +541,49 @@ def test_every_method_on_every_route_is_served_or_refused_with_a_405_naming_the_
         assert response.status_code == 405, (method, path)
         assert response.headers["allow"] == ", ".join(sorted(ALLOWED[path]))
         if method != "HEAD":
-            assert error is not None and error["message"] == f"Not allowed to {method} on {path}. (HINT: Perhaps you meant to use a different HTTP method?)"
+            assert (
+                error is not None
+                and error["message"]
+                == f"Not allowed to {method} on {path}. (HINT: Perhaps you meant to use a different HTTP method?)"
+            )
 
 
 def test_head_answers_like_get_without_a_body_so_wait_on_style_health_checks_work(http: httpx.Client) -> None:
     for path in ("/_mockai/health", "/v1/models", "/v1/models/gpt-4o-mini"):
         get, head = http.get(path), http.head(path)
-        assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", str(len(get.content)))
+        assert (head.status_code, head.content, head.headers["content-length"]) == (
+            200,
+            b"",
+            str(len(get.content)),
+        )
 
 
-@pytest.mark.parametrize("model", ["ft:gpt-4o-mini-2024-07-18:org:x\x01y:abc", "ft:gpt-4o-mini-2024-07-18:org::abc\n", "ft:gpt-4o-mini-2024-07-18:org:€:abc", "ft:gpt-4o-mini-2024-07-18:org:a b:abc"])
-def test_a_fine_tune_id_no_real_model_has_gets_a_404_instead_of_breaking_the_answer_headers(http: httpx.Client, model: str) -> None:
+@pytest.mark.parametrize(
+    "model",
+    [
+        "ft:gpt-4o-mini-2024-07-18:org:x\x01y:abc",
+        "ft:gpt-4o-mini-2024-07-18:org::abc\n",
+        "ft:gpt-4o-mini-2024-07-18:org:€:abc",
+        "ft:gpt-4o-mini-2024-07-18:org:a b:abc",
+    ],
+)
+def test_a_fine_tune_id_no_real_model_has_gets_a_404_instead_of_breaking_the_answer_headers(
+    http: httpx.Client, model: str
+) -> None:
     response = http.post("/v1/chat/completions", json={**CHAT, "model": model})
     assert response.status_code == 404
-    assert check(response) == {"message": f"The model `{model}` does not exist or you do not have access to it.", "type": "invalid_request_error", "param": None, "code": "model_not_found"}
-    assert http.post("/v1/chat/completions", json={**CHAT, "model": "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123"}).headers["openai-model"] == "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123"
+    assert check(response) == {
+        "message": f"The model `{model}` does not exist or you do not have access to it.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "model_not_found",
+    }
+    assert (
+        http.post(
+            "/v1/chat/completions", json={**CHAT, "model": "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123"}
+        ).headers["openai-model"]
+        == "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123"
+    )
 
 
 # -- body size ----------------------------------------------------------------------------------------------
@@ -370,20 +596,36 @@ def padded(size: int) -> bytes:
 
 
 @pytest.mark.parametrize("size", [LIMIT + 1, 64 * 1024, 4 * 1024 * 1024])
-def test_a_body_over_max_body_bytes_gets_openais_413_on_every_route_that_reads_one(small: ServerThread, size: int) -> None:
+def test_a_body_over_max_body_bytes_gets_openais_413_on_every_route_that_reads_one(
+    small: ServerThread, size: int
+) -> None:
     body = padded(size)
-    calls = [("POST", r.path) for r in [*ROUTES, ENGINE]] + [("POST", p) for p in UPLOADS] + ADMIN_JSON + [("POST", "/_mockai/reload")]
+    calls = (
+        [("POST", r.path) for r in [*ROUTES, ENGINE]]
+        + [("POST", p) for p in UPLOADS]
+        + ADMIN_JSON
+        + [("POST", "/_mockai/reload")]
+    )
     with httpx.Client(base_url=small.url.removesuffix("/v1"), timeout=30) as c:
         for method, path in calls:
             if path == "/_mockai/reload":
                 continue  # reads no body
-            for content in (body, iter([body[i : i + 8192] for i in range(0, len(body), 8192)])):  # sized, then chunked
+            for content in (
+                body,
+                iter([body[i : i + 8192] for i in range(0, len(body), 8192)]),
+            ):  # sized, then chunked
                 response = c.request(method, path, content=content)
                 error = check(response)
                 assert response.status_code == 413, (method, path, response.text[:200])
-                assert error is not None and (error["type"], error["param"], error["code"]) == ("server_error", None, None)
+                assert error is not None and (error["type"], error["param"], error["code"]) == (
+                    "server_error",
+                    None,
+                    None,
+                )
                 read = int(error["message"].split("(")[-1].split()[0])
-                assert error["message"] == f"Maximum content size limit ({LIMIT}) exceeded ({read} bytes read)"
+                assert (
+                    error["message"] == f"Maximum content size limit ({LIMIT}) exceeded ({read} bytes read)"
+                )
                 assert LIMIT < read <= size
     still_answers(small.url)
 
@@ -400,7 +642,9 @@ def test_a_body_of_exactly_max_body_bytes_is_answered(small: ServerThread) -> No
 def test_the_route_spec_is_extracted_from_the_reference() -> None:
     if not conformance.reference_available():
         pytest.skip("shared/reference/openapi is not beside this clone")
-    assert json.loads(ROUTES_SPEC.read_text()) == routes_spec(load_reference()), "run: python tests/data/extract_routes.py"
+    assert json.loads(ROUTES_SPEC.read_text()) == routes_spec(load_reference()), (
+        "run: python tests/data/extract_routes.py"
+    )
 
 
 def openai_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -411,7 +655,15 @@ def openai_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-CHECKS = [not_a_server_error, openai_error_envelope, response_schema_conformance, content_type_conformance, unsupported_method, ignored_auth, missing_required_header]
+CHECKS = [
+    not_a_server_error,
+    openai_error_envelope,
+    response_schema_conformance,
+    content_type_conformance,
+    unsupported_method,
+    ignored_auth,
+    missing_required_header,
+]
 SPEC_GAPS = {
     # The spec documents application/octet-stream; the API sends audio/mpeg, audio/wav, ... (tests/test_audio.py checks them).
     ("POST", "/audio/speech"): [content_type_conformance],
@@ -422,9 +674,21 @@ schema = schemathesis.openapi.from_path(ROUTES_SPEC)
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_schemathesis_finds_no_5xx_and_no_answer_outside_openais_spec(case: schemathesis.Case, guarded: ServerThread) -> None:
+def test_schemathesis_finds_no_5xx_and_no_answer_outside_openais_spec(
+    case: schemathesis.Case, guarded: ServerThread
+) -> None:
     SENT["schemathesis"] += 1
     gaps = SPEC_GAPS.get((case.method.upper(), case.operation.path), [])
-    if case.operation.path == "/embeddings" and isinstance(case.body, dict) and case.body.get("encoding_format") == "base64":
-        gaps = [response_schema_conformance]  # the spec says an array of floats; the API sends a base64 string
-    case.call_and_validate(base_url=guarded.url, headers={"Authorization": f"Bearer {KEY}"}, checks=[c for c in CHECKS if c not in gaps])
+    if (
+        case.operation.path == "/embeddings"
+        and isinstance(case.body, dict)
+        and case.body.get("encoding_format") == "base64"
+    ):
+        gaps = [
+            response_schema_conformance
+        ]  # the spec says an array of floats; the API sends a base64 string
+    case.call_and_validate(
+        base_url=guarded.url,
+        headers={"Authorization": f"Bearer {KEY}"},
+        checks=[c for c in CHECKS if c not in gaps],
+    )

@@ -5,20 +5,31 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-
 from conformance import validate
+
 from mockai.errors import BAD_JSON
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def test_every_answer_carries_openais_headers(http: httpx.Client) -> None:
-    for response in (http.post("/v1/chat/completions", json=CHAT), http.get("/v1/models"), http.post("/v1/nope", json={})):
+    for response in (
+        http.post("/v1/chat/completions", json=CHAT),
+        http.get("/v1/models"),
+        http.post("/v1/nope", json={}),
+    ):
         headers = response.headers
         assert headers["openai-version"] == "2020-10-01"
         assert headers["x-request-id"].startswith("req_") and len(headers["x-request-id"]) == 36
         assert headers["openai-processing-ms"].isdigit()
-        for name in ("limit-requests", "limit-tokens", "remaining-requests", "remaining-tokens", "reset-requests", "reset-tokens"):
+        for name in (
+            "limit-requests",
+            "limit-tokens",
+            "remaining-requests",
+            "remaining-tokens",
+            "reset-requests",
+            "reset-tokens",
+        ):
             assert f"x-ratelimit-{name}" in headers
 
 
@@ -28,12 +39,19 @@ def test_the_sdk_exposes_the_request_id(client: openai.OpenAI) -> None:
 
 
 def test_malformed_json_gets_openais_parse_error(http: httpx.Client) -> None:
-    response = http.post("/v1/chat/completions", content=b'{"model": "gpt-4o",', headers={"content-type": "application/json"})
+    response = http.post(
+        "/v1/chat/completions", content=b'{"model": "gpt-4o",', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
-    assert response.json() == {"error": {"message": BAD_JSON, "type": "invalid_request_error", "param": None, "code": None}}
+    assert response.json() == {
+        "error": {"message": BAD_JSON, "type": "invalid_request_error", "param": None, "code": None}
+    }
 
 
-@pytest.mark.parametrize(("method", "path"), [("POST", "/v1/chat/completion"), ("GET", "/v1/model/babbage-similarity"), ("GET", "/")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/chat/completion"), ("GET", "/v1/model/babbage-similarity"), ("GET", "/")],
+)
 def test_an_unknown_url_gets_invalid_url(http: httpx.Client, method: str, path: str) -> None:
     response = http.request(method, path)
     assert response.status_code == 404
@@ -44,7 +62,10 @@ def test_an_unknown_url_gets_invalid_url(http: httpx.Client, method: str, path: 
 def test_a_wrong_method_on_a_known_route_gets_not_allowed(http: httpx.Client) -> None:
     response = http.get("/v1/chat/completions")
     assert response.status_code == 405
-    assert response.json()["error"]["message"] == "Not allowed to GET on /v1/chat/completions. (HINT: Perhaps you meant to use a different HTTP method?)"
+    assert (
+        response.json()["error"]["message"]
+        == "Not allowed to GET on /v1/chat/completions. (HINT: Perhaps you meant to use a different HTTP method?)"
+    )
 
 
 @pytest.mark.parametrize("body", [b"[]", b'"text"', b"null", b"12"])

@@ -12,18 +12,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockai.journal import Journal
-from mockai.ratelimit import RateLimiter
-from mockai.server import ServerThread
-from mockai.state import MockState
+from mockai.server.journal import Journal
+from mockai.server.limiter import RateLimiter
+from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import soak  # noqa: E402
 
 
-def test_a_mixed_load_with_streams_gets_no_errors_and_no_runaway_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    status = soak.main(["--requests", "1500", "--concurrency", "64", "--seconds", "60", "--max-growth-mb", "48"])
+def test_a_mixed_load_with_streams_gets_no_errors_and_no_runaway_memory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = soak.main(
+        ["--requests", "1500", "--concurrency", "64", "--seconds", "60", "--max-growth-mb", "48"]
+    )
     out = capsys.readouterr().out
     assert status == 0, out
     assert "errors: 0" in out
@@ -61,16 +65,25 @@ def bounded() -> Iterator[ServerThread]:
         yield srv
 
 
-def test_the_journal_and_the_limiter_stay_at_their_bounds_under_a_load_of_many_keys(bounded: ServerThread) -> None:
+def test_the_journal_and_the_limiter_stay_at_their_bounds_under_a_load_of_many_keys(
+    bounded: ServerThread,
+) -> None:
     async def load() -> list[int]:
         limits = httpx.Limits(max_connections=32)
         async with httpx.AsyncClient(base_url=bounded.url, limits=limits, timeout=30) as client:
             sem = asyncio.Semaphore(32)
 
             async def one(i: int) -> int:
-                body = {"model": ("gpt-4o-mini", "gpt-4o")[i % 2], "messages": [{"role": "user", "content": f"q{i}"}], "max_tokens": 5, "stream": i % 3 == 0}
+                body = {
+                    "model": ("gpt-4o-mini", "gpt-4o")[i % 2],
+                    "messages": [{"role": "user", "content": f"q{i}"}],
+                    "max_tokens": 5,
+                    "stream": i % 3 == 0,
+                }
                 async with sem:
-                    response = await client.post("/chat/completions", json=body, headers={"authorization": f"Bearer sk-load-{i:06d}"})
+                    response = await client.post(
+                        "/chat/completions", json=body, headers={"authorization": f"Bearer sk-load-{i:06d}"}
+                    )
                     return response.status_code
 
             return await asyncio.gather(*(one(i) for i in range(1200)))
@@ -83,7 +96,9 @@ def test_the_journal_and_the_limiter_stay_at_their_bounds_under_a_load_of_many_k
     assert len(state.limiter) == 50
 
 
-def test_clients_dropping_a_paced_stream_after_two_chunks_leave_no_task_behind(server: ServerThread, state: MockState) -> None:
+def test_clients_dropping_a_paced_stream_after_two_chunks_leave_no_task_behind(
+    server: ServerThread, state: MockState
+) -> None:
     state.rules.replace({"rules": [{"reply": {"text": LONG, "stream": {"tokens_per_second": 20}}}]})
     baseline = task_count(server)
     started = time.monotonic()
@@ -109,13 +124,24 @@ def test_clients_dropping_a_paced_stream_after_two_chunks_leave_no_task_behind(s
     assert settled < 3
     assert [e.status for e in state.journal.entries()] == [200] * 8
     with httpx.Client(base_url=server.url, timeout=10) as client:
-        assert client.post("/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}).status_code == 200
+        assert (
+            client.post(
+                "/chat/completions",
+                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]},
+            ).status_code
+            == 200
+        )
 
 
-def test_a_client_giving_up_during_a_scripted_delay_frees_its_task_at_once(server: ServerThread, state: MockState) -> None:
+def test_a_client_giving_up_during_a_scripted_delay_frees_its_task_at_once(
+    server: ServerThread, state: MockState
+) -> None:
     state.rules.replace({"rules": [{"reply": {"delay": 30, "content": "too late"}}]})
     baseline = task_count(server)
-    for body in ({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "y"}], "stream": True}):
+    for body in (
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]},
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "y"}], "stream": True},
+    ):
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(server.url + "/chat/completions", json=body, timeout=0.3)
     assert settles_at(server, baseline, timeout=2) < 2  # not the 30 s of the delay

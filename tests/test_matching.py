@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from mockai.call import Call
-from mockai.matching import MATCHERS, Gate, Probe, compile_match, draw, same
+from mockai.scenario.matching import MATCHERS, Gate, Probe, compile_match, draw, same
 
 CHAT = {
     "model": "gpt-4o-mini",

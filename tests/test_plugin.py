@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from mockai import ExpectationError, MockAI, UsageError
-from mockai.fixture_config import Layer, resolve_config
+from mockai.testing.config import Layer, resolve_config
 
 pytest_plugins = ["pytester"]
 
@@ -356,7 +356,7 @@ def test_a_suite_that_never_asks_for_mockai_starts_no_server(pytester: pytest.Py
         import sys, threading
 
         def test_plain():
-            assert "mockai.server" not in sys.modules and "mockai.app" not in sys.modules
+            assert "mockai.server.runner" not in sys.modules and "mockai.server.app" not in sys.modules
             assert not any(t.name == "mockai-server" for t in threading.enumerate())
         """
     )

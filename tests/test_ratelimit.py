@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from mockai.errors import UsageError
-from mockai.ratelimit import DEFAULT_LIMITS, Decision, Limits, RateLimiter, go_duration, org_id
+from mockai.errors import UsageError, org_id
+from mockai.server.limiter import DEFAULT_LIMITS, Decision, Limits, RateLimiter, go_duration
 
 RATE_LIMITS_URL = "Visit https://platform.openai.com/account/rate-limits to learn more."
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockai.reload import reloader
-from mockai.server import ServerThread
-from mockai.state import Settings
+from mockai.server.runner import ServerThread
+from mockai.settings import Settings
 
 BROKEN = "rules:\n  - reply: [unclosed\n"
 
@@ -42,7 +41,9 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def answer(client: httpx.Client) -> str:
-    response = client.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    response = client.post(
+        "/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert response.status_code == 200, response.text
     content: str = response.json()["choices"][0]["message"]["content"]
     return content
@@ -52,7 +53,9 @@ def poll(client: httpx.Client, expected: str, timeout: float) -> float:
     """Seconds until the server answers `expected`; fails after `timeout`."""
     started = time.monotonic()
     while (got := answer(client)) != expected:
-        assert time.monotonic() - started < timeout, f"still answering {got!r}, not {expected!r}, after {timeout}s"
+        assert time.monotonic() - started < timeout, (
+            f"still answering {got!r}, not {expected!r}, after {timeout}s"
+        )
         time.sleep(0.05)
     return time.monotonic() - started
 
@@ -69,7 +72,10 @@ def serve(scenario: Path, watch: bool) -> ServerThread:
 
 
 def test_post_reload_swaps_in_the_edited_file_and_a_broken_edit_keeps_the_old_rules(scenario: Path) -> None:
-    with serve(scenario, watch=False) as srv, httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c:
+    with (
+        serve(scenario, watch=False) as srv,
+        httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c,
+    ):
         assert answer(c) == "v1"
         write_in_place(scenario, version(2))
         assert answer(c) == "v1"  # no watcher: nothing changes until asked
@@ -79,7 +85,9 @@ def test_post_reload_swaps_in_the_edited_file_and_a_broken_edit_keeps_the_old_ru
         write_in_place(scenario, BROKEN)
         refused = c.post("/_mockai/reload")
         assert refused.status_code == 400
-        assert refused.json()["error"]["message"].startswith(f"mockai: the scenario files have mistakes; the old rules stay: {scenario}:3: invalid YAML")
+        assert refused.json()["error"]["message"].startswith(
+            f"mockai: the scenario files have mistakes; the old rules stay: {scenario}:3: invalid YAML"
+        )
         assert answer(c) == "v2"
 
 
@@ -94,7 +102,10 @@ def test_reload_without_scenario_files_says_how_to_get_some(http: httpx.Client) 
 def test_with_watch_an_edit_is_served_within_two_seconds_and_a_broken_one_is_reported_and_skipped(
     scenario: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serve(scenario, watch=True) as srv, httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c:
+    with (
+        serve(scenario, watch=True) as srv,
+        httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c,
+    ):
         assert answer(c) == "v1"
         write_in_place(scenario, version(2))
         assert poll(c, "v2", timeout=3) < 2.5
@@ -111,9 +122,12 @@ def test_with_watch_an_edit_is_served_within_two_seconds_and_a_broken_one_is_rep
 
 def test_a_file_saved_unchanged_or_touched_keeps_the_rules_and_their_counters(scenario: Path) -> None:
     scenario.write_text("rules:\n  - times: 1\n    reply: once\n  - reply: after\n", encoding="utf-8")
-    with ServerThread(Settings(port=0, scenarios=(str(scenario),))) as srv, httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c:
+    with (
+        ServerThread(Settings(port=0, scenarios=(str(scenario),))) as srv,
+        httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c,
+    ):
         assert srv.state is not None
-        files = reloader(srv.state)
+        files = srv.state.reloader
         assert [answer(c), answer(c)] == ["once", "after"]
         write_in_place(scenario, scenario.read_text(encoding="utf-8"))
         os.utime(scenario, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
@@ -124,19 +138,26 @@ def test_a_file_saved_unchanged_or_touched_keeps_the_rules_and_their_counters(sc
         assert answer(c) == "once again"
 
 
-def test_a_deleted_scenario_file_keeps_the_rules_and_requests_never_read_the_file(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with serve(scenario, watch=False) as srv, httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c:
+def test_a_deleted_scenario_file_keeps_the_rules_and_requests_never_read_the_file(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (
+        serve(scenario, watch=False) as srv,
+        httpx.Client(base_url=srv.url.removesuffix("/v1"), timeout=10) as c,
+    ):
         assert srv.state is not None
         scenario.unlink()
         assert [answer(c) for _ in range(20)] == ["v1"] * 20
-        assert reloader(srv.state).check() is False
+        assert srv.state.reloader.check() is False
         assert "cannot read the file" in capsys.readouterr().err
-        assert reloader(srv.state).check() is False
+        assert srv.state.reloader.check() is False
         assert capsys.readouterr().err == ""  # reported once, not every second
         assert answer(c) == "v1"
 
 
-def test_rewriting_the_file_many_times_under_load_every_answer_comes_from_exactly_one_version(scenario: Path) -> None:
+def test_rewriting_the_file_many_times_under_load_every_answer_comes_from_exactly_one_version(
+    scenario: Path,
+) -> None:
     versions = 60
     stop = threading.Event()
     seen: list[list[str]] = [[] for _ in range(3)]
@@ -158,7 +179,7 @@ def test_rewriting_the_file_many_times_under_load_every_answer_comes_from_exactl
         for t in threads:
             t.start()
         assert srv.state is not None
-        files = reloader(srv.state)
+        files = srv.state.reloader
         with httpx.Client(base_url=root, timeout=10) as admin:
             for n in range(2, versions + 1):
                 text = BROKEN if n % 7 == 0 else version(n, padding=n % 3)
@@ -179,7 +200,9 @@ def test_rewriting_the_file_many_times_under_load_every_answer_comes_from_exactl
     assert not failures, failures
     valid = {f"v{n}" for n in range(1, versions + 2) if n % 7}
     for answers in seen:
-        assert answers and set(answers) <= valid, set(answers) - valid  # never a mix (the generator's text), never a broken version
+        assert answers and set(answers) <= valid, (
+            set(answers) - valid
+        )  # never a mix (the generator's text), never a broken version
         numbers = [int(a[1:]) for a in answers]
         assert numbers == sorted(numbers)  # one client never goes back to an older version
     assert len({a for answers in seen for a in answers}) > 5  # the swaps really happened under load

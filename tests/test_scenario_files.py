@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from mockai.cli import main
-from mockai.matching import draw
-from mockai.scenarios import load_scenario
-from mockai.server import ServerThread
-from mockai.state import MockState
+from mockai.scenario.files import load_scenario
+from mockai.scenario.matching import draw
+from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(p for p in SCENARIOS.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
@@ -66,7 +66,9 @@ def user(text: str, system: str | None = None) -> list[dict[str, str]]:
 def check_summary(kit: Kit) -> None:
     answer = kit.client.chat.completions.create(
         model="gpt-4o-mini",
-        messages=user("Revenue for Q3 was up 31% on flat costs. " * 20, system="Summarise the text in 10 words."),
+        messages=user(
+            "Revenue for Q3 was up 31% on flat costs. " * 20, system="Summarise the text in 10 words."
+        ),
     )
     text = answer.choices[0].message.content
     assert text == "Quarterly revenue rose sharply while costs stayed flat, lifting margins."
@@ -81,12 +83,20 @@ FIB = "\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacc
 
 
 def check_code_completion(kit: Kit) -> None:
-    done = kit.client.completions.create(model="gpt-3.5-turbo-instruct", prompt="def fibonacci(n: int) -> int:", max_tokens=64)
+    done = kit.client.completions.create(
+        model="gpt-3.5-turbo-instruct", prompt="def fibonacci(n: int) -> int:", max_tokens=64
+    )
     assert (done.choices[0].text, done.choices[0].finish_reason) == (FIB, "stop")
-    chat = kit.client.chat.completions.create(model="gpt-4o-mini", messages=user("Write Fibonacci in Python."))
+    chat = kit.client.chat.completions.create(
+        model="gpt-4o-mini", messages=user("Write Fibonacci in Python.")
+    )
     assert chat.choices[0].message.content == f"```python\ndef fibonacci(n: int) -> int:{FIB}```"
     kit.client.completions.create(model="gpt-3.5-turbo-instruct", prompt="def factorial(n):")
-    assert kit.sources() == ["rule:code-completion#fibonacci-body", "rule:code-completion#fibonacci-chat", "generator"]
+    assert kit.sources() == [
+        "rule:code-completion#fibonacci-body",
+        "rule:code-completion#fibonacci-chat",
+        "generator",
+    ]
 
 
 FEW_SHOT = [
@@ -114,17 +124,26 @@ def check_edits_to_chat(kit: Kit) -> None:
     assert kit.state.as_of.isoformat() == "2023-10-01"
     old = kit.client.post(
         "/edits",
-        body={"model": "text-davinci-edit-001", "instruction": "Fix the spelling mistakes.", "input": "What day of the wek is it?"},
+        body={
+            "model": "text-davinci-edit-001",
+            "instruction": "Fix the spelling mistakes.",
+            "input": "What day of the wek is it?",
+        },
         cast_to=httpx.Response,
     )
     new = kit.client.chat.completions.create(
-        model="gpt-3.5-turbo", messages=user("What day of the wek is it?", system="Fix the spelling mistakes.")
+        model="gpt-3.5-turbo",
+        messages=user("What day of the wek is it?", system="Fix the spelling mistakes."),
     )
     assert old.json()["choices"][0]["text"] == new.choices[0].message.content == "What day of the week is it?"
     assert new.model == "gpt-3.5-turbo-0613"
     kit.http.put("/_mockai/clock", json={"as_of": "2024-01-04"}).raise_for_status()
     with pytest.raises(openai.NotFoundError) as retired:
-        kit.client.post("/edits", body={"model": "text-davinci-edit-001", "instruction": "Fix it.", "input": "wek"}, cast_to=httpx.Response)
+        kit.client.post(
+            "/edits",
+            body={"model": "text-davinci-edit-001", "instruction": "Fix it.", "input": "wek"},
+            cast_to=httpx.Response,
+        )
     assert retired.value.body["message"] == (
         "The model `text-davinci-edit-001` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations"
     )
@@ -134,7 +153,10 @@ WEATHER_TOOL = {
     "type": "function",
     "function": {
         "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
+        },
     },
 }
 
@@ -143,7 +165,9 @@ def check_tool_agent(kit: Kit) -> None:
     messages: list[dict[str, object]] = [*user("What's the weather in Paris?")]
     finals = []
     for _ in range(4):  # the agent loop: call the model until it stops asking for tools
-        choice = kit.client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=[WEATHER_TOOL]).choices[0]
+        choice = kit.client.chat.completions.create(
+            model="gpt-4o-mini", messages=messages, tools=[WEATHER_TOOL]
+        ).choices[0]
         if choice.finish_reason != "tool_calls":
             finals.append(choice.message.content)
             break
@@ -157,7 +181,9 @@ def check_tool_agent(kit: Kit) -> None:
     assert kit.sources() == ["rule:tool-agent#ask-for-weather", "rule:tool-agent#answer-with-result"]
     assert kit.state.rules.state("tool-agent") == "done"
     kit.http.post("/_mockai/reset").raise_for_status()
-    again = kit.client.chat.completions.create(model="gpt-4o-mini", messages=user("Weather?"), tools=[WEATHER_TOOL])
+    again = kit.client.chat.completions.create(
+        model="gpt-4o-mini", messages=user("Weather?"), tools=[WEATHER_TOOL]
+    )
     assert again.choices[0].finish_reason == "tool_calls"
 
 
@@ -176,11 +202,19 @@ def check_rate_limit_storm(kit: Kit) -> None:
     recovered = retrying.chat.completions.create(model="gpt-4o-mini", messages=user("hi"))
     assert recovered.choices[0].message.content == "Recovered."
     entries = kit.state.journal.entries()
-    assert [(e.status, e.headers["x-stainless-retry-count"]) for e in entries] == [(429, "0"), (429, "1"), (429, "2"), (200, "0")]
+    assert [(e.status, e.headers["x-stainless-retry-count"]) for e in entries] == [
+        (429, "0"),
+        (429, "1"),
+        (429, "2"),
+        (200, "0"),
+    ]
     # The limiter side: gpt-3.5-turbo is held to 2 requests per minute.
     for left in ("1", "0"):
         raw = kit.client.chat.completions.with_raw_response.create(model="gpt-3.5-turbo", messages=user("hi"))
-        assert (raw.headers["x-ratelimit-limit-requests"], raw.headers["x-ratelimit-remaining-requests"]) == ("2", left)
+        assert (raw.headers["x-ratelimit-limit-requests"], raw.headers["x-ratelimit-remaining-requests"]) == (
+            "2",
+            left,
+        )
     with pytest.raises(openai.RateLimitError) as limited:
         kit.client.chat.completions.create(model="gpt-3.5-turbo", messages=user("hi"))
     assert RPM_429.fullmatch(limited.value.body["message"]), limited.value.body
@@ -203,7 +237,9 @@ def check_retired_model_migration(kit: Kit) -> None:
     listed = {m.id for m in kit.client.models.list()}
     assert "gpt-3.5-turbo-instruct" in listed and "text-davinci-003" not in listed
     kit.http.put("/_mockai/clock", json={"as_of": "2024-01-03"}).raise_for_status()
-    assert kit.client.completions.create(model="text-davinci-003", prompt="Say hi").model == "text-davinci-003"
+    assert (
+        kit.client.completions.create(model="text-davinci-003", prompt="Say hi").model == "text-davinci-003"
+    )
 
 
 def stream_text(client: openai.OpenAI, prompt: str, got: list[str]) -> None:
@@ -331,7 +367,9 @@ def test_mockai_check_of_a_directory_without_scenario_files_fails_instead_of_pas
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check", str(tmp_path)]) == 1
-    assert capsys.readouterr().err == f"mockai check: no scenario files (*.yaml, *.yml, *.json) in {tmp_path}\n"
+    assert (
+        capsys.readouterr().err == f"mockai check: no scenario files (*.yaml, *.yml, *.json) in {tmp_path}\n"
+    )
 
 
 def test_serve_refuses_to_start_with_a_bad_scenario_and_prints_the_problems(tmp_path: Path) -> None:

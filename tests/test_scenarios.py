@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from mockai.call import Call
 from mockai.errors import MockAIError
-from mockai.matching import MATCHERS
 from mockai.reply import ErrorReply, Reply, StreamPlan, ToolCall
-from mockai.rules import RuleEngine
-from mockai.scenarios import (
+from mockai.scenario.engine import RuleEngine
+from mockai.scenario.files import (
     RULE_KEYS,
     TOP_KEYS,
     YAML_HINT,
@@ -29,7 +27,8 @@ from mockai.scenarios import (
     parse_scenario,
     scenario_from_text,
 )
-from mockai.templating import REPLY_KEYS
+from mockai.scenario.matching import MATCHERS
+from mockai.scenario.templates import REPLY_KEYS
 
 WEATHER = """\
 name: weather-agent

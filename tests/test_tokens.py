@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import pytest
 
-from mockai import tokens
+from mockai.models import tokens
 
 COOKBOOK_MESSAGES = [
-    {"role": "system", "content": "You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
+    {
+        "role": "system",
+        "content": "You are a helpful, pattern-following assistant that translates corporate jargon into plain English.",
+    },
     {"role": "system", "name": "example_user", "content": "New synergies will help drive top-line growth."},
-    {"role": "system", "name": "example_assistant", "content": "Things working well together will increase revenue."},
-    {"role": "system", "name": "example_user", "content": "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."},
-    {"role": "system", "name": "example_assistant", "content": "Let's talk later when we're less busy about how to do better."},
-    {"role": "user", "content": "This late pivot means we don't have time to boil the ocean for the client deliverable."},
+    {
+        "role": "system",
+        "name": "example_assistant",
+        "content": "Things working well together will increase revenue.",
+    },
+    {
+        "role": "system",
+        "name": "example_user",
+        "content": "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+    },
+    {
+        "role": "system",
+        "name": "example_assistant",
+        "content": "Let's talk later when we're less busy about how to do better.",
+    },
+    {
+        "role": "user",
+        "content": "This late pivot means we don't have time to boil the ocean for the client deliverable.",
+    },
 ]
 
 COOKBOOK_TOOLS = [
@@ -24,8 +42,15 @@ COOKBOOK_TOOLS = [
             "parameters": {
                 "type": "object",
                 "properties": {
-                    "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
-                    "unit": {"type": "string", "description": "The unit of temperature to return", "enum": ["celsius", "fahrenheit"]},
+                    "location": {
+                        "type": "string",
+                        "description": "The city and state, e.g. San Francisco, CA",
+                    },
+                    "unit": {
+                        "type": "string",
+                        "description": "The unit of temperature to return",
+                        "enum": ["celsius", "fahrenheit"],
+                    },
                 },
                 "required": ["location"],
             },
@@ -33,7 +58,10 @@ COOKBOOK_TOOLS = [
     }
 ]
 COOKBOOK_TOOL_MESSAGES = [
-    {"role": "system", "content": "You are a helpful assistant that can answer to questions about the weather."},
+    {
+        "role": "system",
+        "content": "You are a helpful assistant that can answer to questions about the weather.",
+    },
     {"role": "user", "content": "What's the weather like in San Francisco?"},
 ]
 
@@ -67,10 +95,16 @@ def test_chat_prompt_tokens_follow_the_cookbook_example(encoding: str, legacy: b
     assert tokens.count_chat_prompt(encoding, COOKBOOK_MESSAGES, legacy_0301=legacy) == expected
 
 
-@pytest.mark.parametrize(("encoding", "func_init", "expected"), [("cl100k_base", 10, 105), ("o200k_base", 7, 101)])
-def test_tool_definitions_are_counted_as_the_cookbook_does(encoding: str, func_init: int, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "func_init", "expected"), [("cl100k_base", 10, 105), ("o200k_base", 7, 101)]
+)
+def test_tool_definitions_are_counted_as_the_cookbook_does(
+    encoding: str, func_init: int, expected: int
+) -> None:
     functions = [t["function"] for t in COOKBOOK_TOOLS]
-    total = tokens.count_tools(encoding, functions, func_init=func_init) + tokens.count_chat_prompt(encoding, COOKBOOK_TOOL_MESSAGES)
+    total = tokens.count_tools(encoding, functions, func_init=func_init) + tokens.count_chat_prompt(
+        encoding, COOKBOOK_TOOL_MESSAGES
+    )
     assert total == expected
 
 

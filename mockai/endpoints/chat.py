@@ -7,11 +7,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockai import catalogue, errors, fakejson, generator, shaping, tokens
-from mockai.call import Call, last_user_text
-from mockai.context import Ctx
+from mockai import errors
+from mockai.call import Call, Ctx, last_user_text
+from mockai.endpoints.contract import Body, Endpoint, Stream
+from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
+from mockai.generation import fakejson, generator, shaping
+from mockai.models import catalogue, tokens
 from mockai.reply import Reply, ToolCall
-from mockai.validate import P, Param, check_params, check_value, invalid_enum, string_list
+from mockai.wire import JSON, json_bytes
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 
@@ -83,6 +86,10 @@ class ChatPlan:
     def encoding(self) -> str:
         return self.resolved.model.encoding
 
+    @property
+    def cost(self) -> int:
+        return self.prompt_tokens + (self.max_tokens or 0)
+
 
 def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> ChatPlan:
     """Check a chat request as the real API does and count its prompt tokens."""
@@ -104,11 +111,16 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     top = body.get("top_logprobs")
     if top is not None and not body.get("logprobs"):
         # [UNVERIFIED] exact wording.
-        raise errors.invalid_value("top_logprobs", "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.")
+        raise errors.invalid_value(
+            "top_logprobs",
+            "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.",
+        )
     stream = bool(body.get("stream"))
     options = body.get("stream_options")
     if options is not None and not stream:
-        raise errors.invalid_value("stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+        raise errors.invalid_value(
+            "stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+        )
     include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
     functions, legacy, forced, mode = _tools(body)
     response_format = _response_format(body.get("response_format"), messages)
@@ -190,9 +202,15 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
     tools, functions = body.get("tools"), body.get("functions")
     choice, fcall = body.get("tool_choice"), body.get("function_call")
     if choice is not None and not tools:
-        raise errors.invalid_value("tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.")
+        raise errors.invalid_value(
+            "tool_choice",
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+        )
     if fcall is not None and not functions:
-        raise errors.invalid_value("function_call", "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.")
+        raise errors.invalid_value(
+            "function_call",
+            "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.",
+        )
     defs: list[dict[str, Any]] = []
     legacy = False
     for i, tool in enumerate(tools or []):
@@ -336,7 +354,8 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
     if not reply.scripted_output:
         text, calls, fcall = _default_output(plan, d)
     calls = tuple(
-        ToolCall(c.name, c.arguments, c.id or generator.make_id("call_", d, 24, f"call{k}")) for k, c in enumerate(calls)
+        ToolCall(c.name, c.arguments, c.id or generator.make_id("call_", d, 24, f"call{k}"))
+        for k, c in enumerate(calls)
     )
     if plan.legacy_functions and calls and fcall is None:
         fcall, calls = calls[0], ()
@@ -367,7 +386,11 @@ def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCal
             fn = next(f for f in plan.functions if f["name"] == plan.forced)
         else:
             fn = plan.functions[generator.number(d, "tool", len(plan.functions))]
-        params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {"type": "object", "properties": {}}
+        params = (
+            fn.get("parameters")
+            if isinstance(fn.get("parameters"), dict)
+            else {"type": "object", "properties": {}}
+        )
         args = json.dumps(fakejson.instance(params, d.hex()), ensure_ascii=False)
         return None, (ToolCall(fn["name"], args),), None
     fmt = plan.response_format.get("type")
@@ -394,7 +417,9 @@ def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | No
         },
     }
     if override:
-        out.update({k: v for k, v in override.items() if k in ("prompt_tokens", "completion_tokens", "total_tokens")})
+        out.update(
+            {k: v for k, v in override.items() if k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+        )
         if "total_tokens" not in override:
             out["total_tokens"] = out["prompt_tokens"] + out["completion_tokens"]
     return out
@@ -426,7 +451,14 @@ def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
         if c.function_call:
             message["function_call"] = {"name": c.function_call.name, "arguments": c.function_call.arguments}
         message["annotations"] = []
-        out_choices.append({"index": c.index, "message": message, "logprobs": _logprobs(plan, ctx, c), "finish_reason": c.finish_reason})
+        out_choices.append(
+            {
+                "index": c.index,
+                "message": message,
+                "logprobs": _logprobs(plan, ctx, c),
+                "finish_reason": c.finish_reason,
+            }
+        )
     return {
         "id": generator.make_id("chatcmpl-", ctx.digest),
         "object": "chat.completion",
@@ -452,12 +484,22 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
     }
     null_usage = {"usage": None} if plan.include_usage else {}
 
-    def chunk(index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> dict[str, Any]:
-        return {**head, "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}], **null_usage}
+    def chunk(
+        index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            **head,
+            "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
+            **null_usage,
+        }
 
     per = max(1, reply.stream.chunk_tokens)
     for c in picked:
-        first: dict[str, Any] = {"role": "assistant", "content": "" if c.text is not None else None, "refusal": None}
+        first: dict[str, Any] = {
+            "role": "assistant",
+            "content": "" if c.text is not None else None,
+            "refusal": None,
+        }
         empty_lp = {"content": [], "refusal": None} if plan.logprobs else None
         if c.tool_calls or c.function_call:
             first["content"] = None
@@ -468,22 +510,47 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
             for piece, ids in shaping.chunks(plan.encoding, c.ids, per):
                 lp = None
                 if plan.logprobs:
-                    all_lp = shaping.chat_logprobs(ctx.digest, plan.encoding, f"lp{c.index}", c.ids[: position + len(ids)], plan.top_logprobs)
+                    all_lp = shaping.chat_logprobs(
+                        ctx.digest,
+                        plan.encoding,
+                        f"lp{c.index}",
+                        c.ids[: position + len(ids)],
+                        plan.top_logprobs,
+                    )
                     lp = {"content": all_lp[position:], "refusal": None}
                 position += len(ids)
                 yield chunk(c.index, {"content": piece}, lp)
         if c.refusal:
             yield chunk(c.index, {"refusal": c.refusal})
         for k, call in enumerate(c.tool_calls):
-            opening = {"index": k, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            opening = {
+                "index": k,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             delta = {**first, "tool_calls": [opening]} if k == 0 else {"tool_calls": [opening]}
             yield chunk(c.index, delta)
-            for piece, _ in shaping.chunks(plan.encoding, tuple(tokens.encode(plan.encoding, call.arguments)), per):
+            for piece, _ in shaping.chunks(
+                plan.encoding, tuple(tokens.encode(plan.encoding, call.arguments)), per
+            ):
                 yield chunk(c.index, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
         if c.function_call:
             yield chunk(c.index, {**first, "function_call": {"name": c.function_call.name, "arguments": ""}})
-            for piece, _ in shaping.chunks(plan.encoding, tuple(tokens.encode(plan.encoding, c.function_call.arguments)), per):
+            for piece, _ in shaping.chunks(
+                plan.encoding, tuple(tokens.encode(plan.encoding, c.function_call.arguments)), per
+            ):
                 yield chunk(c.index, {"function_call": {"arguments": piece}})
         yield chunk(c.index, {}, None, c.finish_reason)
     if plan.include_usage:
         yield {**head, "choices": [], "usage": usage(plan, picked, reply.usage)}
+
+
+def render(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
+    """The whole JSON body, or the stream's chunks when `stream` is set."""
+    if plan.stream:
+        return Stream(chunks(plan, reply, ctx))
+    return Body(JSON, json_bytes(body(plan, reply, ctx)))
+
+
+ENDPOINT = Endpoint("chat", prepare, render)

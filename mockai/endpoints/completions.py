@@ -6,11 +6,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockai import catalogue, errors, generator, shaping, tokens
-from mockai.call import Call
-from mockai.context import Ctx
+from mockai import errors
+from mockai.call import Call, Ctx
+from mockai.endpoints.contract import Body, Endpoint, Stream
+from mockai.endpoints.validate import P, Param, check_params, string_list
+from mockai.generation import generator, shaping
+from mockai.models import catalogue, tokens
 from mockai.reply import Reply
-from mockai.validate import P, Param, check_params, string_list
+from mockai.wire import JSON, json_bytes
 
 PARAMS: dict[str, Param] = {
     "model": P("string", required=True),
@@ -56,8 +59,14 @@ class CompletionPlan:
     def prompt_tokens(self) -> int:
         return sum(len(ids) for _, ids in self.prompts)
 
+    @property
+    def cost(self) -> int:
+        return self.prompt_tokens + self.max_tokens
 
-def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> CompletionPlan:
+
+def prepare(
+    body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]
+) -> CompletionPlan:
     check_params(body, PARAMS)
     resolved = catalogue.resolve(body["model"], "completions", ctx.as_of, ctx.path)
     encoding = resolved.model.encoding
@@ -72,7 +81,9 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         raise errors.invalid_value("best_of", "Cannot stream results with best_of > 1.")
     options = body.get("stream_options")
     if options is not None and not stream:
-        raise errors.invalid_value("stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+        raise errors.invalid_value(
+            "stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+        )
     max_tokens = body.get("max_tokens")
     max_tokens = 16 if max_tokens is None else max_tokens
     context = resolved.model.context
@@ -84,7 +95,14 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
                 f"{len(ids) + max_tokens} tokens ({len(ids)} in your prompt; {max_tokens} for the completion). "
                 "Please reduce your prompt; or completion length.",
             )
-    call = Call("completions", body["model"], body, text="\n".join(t for t, _ in prompts), api_key=api_key, headers=headers)
+    call = Call(
+        "completions",
+        body["model"],
+        body,
+        text="\n".join(t for t, _ in prompts),
+        api_key=api_key,
+        headers=headers,
+    )
     return CompletionPlan(
         call=call,
         resolved=resolved,
@@ -106,7 +124,11 @@ def _prompts(prompt: Any, encoding: str) -> list[tuple[str, tuple[int, ...]]]:
     def from_ids(ids: list[Any], where: str) -> tuple[str, tuple[int, ...]]:
         for i, t in enumerate(ids):
             if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < enc.n_vocab:
-                raise errors.OpenAIError(400, f"Invalid token in prompt: {t!r}. Minimum value is 0, maximum value is {enc.n_vocab - 1} (inclusive).", param=f"{where}[{i}]" if where else "prompt")
+                raise errors.OpenAIError(
+                    400,
+                    f"Invalid token in prompt: {t!r}. Minimum value is 0, maximum value is {enc.n_vocab - 1} (inclusive).",
+                    param=f"{where}[{i}]" if where else "prompt",
+                )
         try:
             text = enc.decode_bytes(ids).decode("utf-8", errors="replace")
         except KeyError:
@@ -185,7 +207,9 @@ def _logprobs(plan: CompletionPlan, ctx: Ctx, piece: Piece) -> dict[str, Any] | 
             lps.append(None)
             tops.append(None)
             continue
-        alts = shaping.alternatives(ctx.digest, plan.encoding, f"lp{piece.index}/{pos}", b, max(plan.logprobs, 1))
+        alts = shaping.alternatives(
+            ctx.digest, plan.encoding, f"lp{piece.index}/{pos}", b, max(plan.logprobs, 1)
+        )
         lps.append(alts[0][1])
         tops.append({shaping.token_text(t): lp for t, lp in alts[: plan.logprobs]} if plan.logprobs else {})
     return {"tokens": toks, "token_logprobs": lps, "top_logprobs": tops, "text_offset": offsets}
@@ -204,7 +228,11 @@ def _text(plan: CompletionPlan, piece: Piece) -> str:
 
 def usage(plan: CompletionPlan, picked: list[Piece], override: Mapping[str, int] | None) -> dict[str, int]:
     completion = sum(len(p.ids) for p in picked)
-    out = {"prompt_tokens": plan.prompt_tokens, "completion_tokens": completion, "total_tokens": plan.prompt_tokens + completion}
+    out = {
+        "prompt_tokens": plan.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": plan.prompt_tokens + completion,
+    }
     if override:
         out.update({k: v for k, v in override.items() if k in out})
         if "total_tokens" not in override:
@@ -220,7 +248,12 @@ def body(plan: CompletionPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
         "created": ctx.created,
         "model": plan.resolved.name,
         "choices": [
-            {"text": _text(plan, p), "index": p.index, "logprobs": _logprobs(plan, ctx, p), "finish_reason": p.finish_reason}
+            {
+                "text": _text(plan, p),
+                "index": p.index,
+                "logprobs": _logprobs(plan, ctx, p),
+                "finish_reason": p.finish_reason,
+            }
             for p in picked
         ],
         "usage": usage(plan, picked, reply.usage),
@@ -255,4 +288,21 @@ def chunks(plan: CompletionPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, A
         # [UNVERIFIED] the closing chunk's logprobs: empty lists keep `logprobs.tokens` iterable.
         yield chunk(p.index, "", p.finish_reason, _slice(full, at, at))
     if plan.include_usage:
-        yield {"id": cid, "object": "text_completion", "created": ctx.created, "model": plan.resolved.name, "choices": [], "usage": usage(plan, picked, reply.usage)}
+        yield {
+            "id": cid,
+            "object": "text_completion",
+            "created": ctx.created,
+            "model": plan.resolved.name,
+            "choices": [],
+            "usage": usage(plan, picked, reply.usage),
+        }
+
+
+def render(plan: CompletionPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
+    """The whole JSON body, or the stream's chunks when `stream` is set."""
+    if plan.stream:
+        return Stream(chunks(plan, reply, ctx))
+    return Body(JSON, json_bytes(body(plan, reply, ctx)))
+
+
+ENDPOINT = Endpoint("completions", prepare, render)

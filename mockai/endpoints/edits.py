@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockai import catalogue, errors, generator, tokens
-from mockai.call import Call
-from mockai.context import Ctx
+from mockai import errors
+from mockai.call import Call, Ctx
+from mockai.endpoints.contract import Body, Endpoint
+from mockai.endpoints.validate import P, Param, check_params
+from mockai.generation import generator
+from mockai.models import catalogue, tokens
 from mockai.reply import Reply
-from mockai.validate import P, Param, check_params
+from mockai.wire import JSON, json_bytes
 
 PARAMS: dict[str, Param] = {
     "model": P("string", required=True),
@@ -50,6 +53,10 @@ class EditPlan:
     @property
     def encoding(self) -> str:
         return self.resolved.model.encoding
+
+    @property
+    def cost(self) -> int:
+        return self.prompt_tokens
 
 
 def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> EditPlan:
@@ -104,14 +111,21 @@ def fix_spelling(text: str) -> str:
 def texts(plan: EditPlan, reply: Reply, ctx: Ctx) -> list[str]:
     if reply.text is not None:
         return [reply.text] * plan.n
-    return [apply_instruction(plan.instruction, plan.input, generator.derive(ctx.digest, f"choice{i}")) for i in range(plan.n)]
+    return [
+        apply_instruction(plan.instruction, plan.input, generator.derive(ctx.digest, f"choice{i}"))
+        for i in range(plan.n)
+    ]
 
 
 def body(plan: EditPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
     outputs = texts(plan, reply, ctx)
     finish = reply.finish_reason if reply.finish_reason in ("stop", "length") else "stop"
     completion = sum(tokens.count(plan.encoding, t) for t in outputs)
-    usage = {"prompt_tokens": plan.prompt_tokens, "completion_tokens": completion, "total_tokens": plan.prompt_tokens + completion}
+    usage = {
+        "prompt_tokens": plan.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": plan.prompt_tokens + completion,
+    }
     if reply.usage:
         usage.update({k: v for k, v in reply.usage.items() if k in usage})
         if "total_tokens" not in reply.usage:
@@ -122,3 +136,10 @@ def body(plan: EditPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
         "choices": [{"text": t, "index": i, "finish_reason": finish} for i, t in enumerate(outputs)],
         "usage": usage,
     }
+
+
+def render(plan: EditPlan, reply: Reply, ctx: Ctx) -> Body:
+    return Body(JSON, json_bytes(body(plan, reply, ctx)))
+
+
+ENDPOINT = Endpoint("edits", prepare, render)

@@ -1,6 +1,6 @@
 """POST /v1/embeddings: text or token-id inputs, exact usage, float or base64 vectors, `dimensions`.
 
-Vectors come from `mockai.vectors` (deterministic, unit length, similar for texts that share words);
+Vectors come from `mockai.generation.vectors` (deterministic, unit length, similar for texts that share words);
 token-id inputs are decoded first, so langchain's token arrays embed exactly like the text they encode.
 A scripted `Reply.embedding` is returned as given for every input: not padded, truncated or normalised.
 """
@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockai import catalogue, errors, tokens, vectors
-from mockai.call import Call
-from mockai.context import Ctx
+from mockai import errors
+from mockai.call import Call, Ctx
+from mockai.endpoints.contract import Body, Endpoint
+from mockai.endpoints.validate import P, Param, check_params
+from mockai.generation import vectors
+from mockai.models import catalogue, tokens
 from mockai.reply import Reply
-from mockai.validate import P, Param, check_params
+from mockai.wire import JSON, json_bytes
 
 PARAMS: dict[str, Param] = {
     "model": P("string", required=True),
@@ -30,7 +33,9 @@ MAX_REQUEST_TOKENS = 300_000
 NEW_LIMIT_TEXT_SINCE = dt.date(2024, 1, 25)
 """[UNVERIFIED] when `Invalid 'input[i]': maximum input length is 8192 tokens.` replaced the 2023 wording:
 we switch on the day the text-embedding-3 models came out."""
-INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+INVALID_INPUT = (
+    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class EmbeddingPlan:
     @property
     def prompt_tokens(self) -> int:
         return sum(len(ids) for _, ids in self.inputs)
+
+    @property
+    def cost(self) -> int:
+        return self.prompt_tokens
 
 
 def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> EmbeddingPlan:
@@ -69,7 +78,14 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
             )
     inputs = _inputs(body["input"], model.encoding)
     _check_lengths(inputs, model, ctx.as_of)
-    call = Call("embeddings", body["model"], body, text="\n".join(t for t, _ in inputs), api_key=api_key, headers=headers)
+    call = Call(
+        "embeddings",
+        body["model"],
+        body,
+        text="\n".join(t for t, _ in inputs),
+        api_key=api_key,
+        headers=headers,
+    )
     return EmbeddingPlan(call, resolved, inputs, dimensions, body.get("encoding_format") == "base64")
 
 
@@ -83,7 +99,9 @@ def _inputs(value: Any, encoding: str) -> tuple[tuple[str, tuple[int, ...]], ...
     elif isinstance(value, list) and 0 < len(value) <= MAX_INPUTS:
         if all(_is_int(v) for v in value):
             items = [value]
-        elif all(isinstance(v, str) for v in value) or all(isinstance(v, list) and v and all(map(_is_int, v)) for v in value):
+        elif all(isinstance(v, str) for v in value) or all(
+            isinstance(v, list) and v and all(map(_is_int, v)) for v in value
+        ):
             items = value
         else:
             raise errors.OpenAIError(400, INVALID_INPUT)
@@ -112,7 +130,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_lengths(inputs: tuple[tuple[str, tuple[int, ...]], ...], model: catalogue.Model, as_of: dt.date) -> None:
+def _check_lengths(
+    inputs: tuple[tuple[str, tuple[int, ...]], ...], model: catalogue.Model, as_of: dt.date
+) -> None:
     """OpenAI's per-input limit (in the wording of the simulated date), then the per-request total."""
     new_text = as_of >= NEW_LIMIT_TEXT_SINCE
     # The 2024+ message and limit say 8192 where the 2023 one said 8191 for the same models.
@@ -120,7 +140,9 @@ def _check_lengths(inputs: tuple[tuple[str, tuple[int, ...]], ...], model: catal
     for i, (_, ids) in enumerate(inputs):
         if limit and len(ids) > limit:
             if new_text:
-                raise errors.OpenAIError(400, f"Invalid 'input[{i}]': maximum input length is {limit} tokens.")
+                raise errors.OpenAIError(
+                    400, f"Invalid 'input[{i}]': maximum input length is {limit} tokens."
+                )
             raise errors.OpenAIError(
                 400,
                 f"This model's maximum context length is {limit} tokens, however you requested {len(ids)} tokens "
@@ -151,7 +173,18 @@ def body(plan: EmbeddingPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
     data = []
     for index, (text, _) in enumerate(plan.inputs):
         if text not in done:
-            vector: Any = reply.embedding if reply.embedding is not None else vectors.embed(text, model.id, model.dims, plan.dimensions)
+            vector: Any = (
+                reply.embedding
+                if reply.embedding is not None
+                else vectors.embed(text, model.id, model.dims, plan.dimensions)
+            )
             done[text] = vectors.to_base64(vector) if plan.base64 else list(vector)
         data.append({"object": "embedding", "index": index, "embedding": done[text]})
     return {"object": "list", "data": data, "model": plan.resolved.name, "usage": usage(plan, reply.usage)}
+
+
+def render(plan: EmbeddingPlan, reply: Reply, ctx: Ctx) -> Body:
+    return Body(JSON, json_bytes(body(plan, reply, ctx)))
+
+
+ENDPOINT = Endpoint("embeddings", prepare, render)

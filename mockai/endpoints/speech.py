@@ -9,19 +9,34 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockai import audio_synth, catalogue, errors, tokens
-from mockai.call import Call
-from mockai.context import Ctx
+from mockai import errors
+from mockai.call import Call, Ctx
+from mockai.endpoints.contract import Body, Endpoint, Stream
+from mockai.endpoints.validate import P, Param, check_params, invalid_enum
+from mockai.generation import audio_synth
+from mockai.models import catalogue, tokens
 from mockai.reply import Reply
-from mockai.responses import SSE, event_bytes
-from mockai.validate import P, Param, check_params, invalid_enum
 
 FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar")
+VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "onyx",
+    "nova",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
 PARAMS: dict[str, Param] = {
     "model": P("string", required=True),
     "input": P("string", required=True),
@@ -47,6 +62,10 @@ class SpeechPlan:
     speed: float
     sse: bool
     prompt_tokens: int
+
+    @property
+    def cost(self) -> int:
+        return self.prompt_tokens
 
 
 def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> SpeechPlan:
@@ -101,7 +120,12 @@ def _voice(value: Any) -> str:
         voice_id = value.get("id")
         if set(value) != {"id"} or not isinstance(voice_id, str) or not voice_id:
             # [UNVERIFIED] wording for a malformed custom voice.
-            raise errors.OpenAIError(400, "Invalid 'voice': a custom voice is an object with one key, 'id', e.g. {\"id\": \"voice_1234\"}.", param="voice", code="invalid_value")
+            raise errors.OpenAIError(
+                400,
+                "Invalid 'voice': a custom voice is an object with one key, 'id', e.g. {\"id\": \"voice_1234\"}.",
+                param="voice",
+                code="invalid_value",
+            )
         return voice_id
     if value not in VOICES:
         raise invalid_enum("voice", value, VOICES)
@@ -113,15 +137,26 @@ def _well_formed(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def render(plan: SpeechPlan, reply: Reply, ctx: Ctx) -> tuple[str, bytes]:
+def render(plan: SpeechPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
     text = _well_formed(reply.text if reply.text is not None else plan.input)
     audio = audio_synth.synthesize(text, plan.response_format, plan.speed, _well_formed(plan.voice))
     if not plan.sse:
-        return audio_synth.CONTENT_TYPES[plan.response_format], audio
-    events = [
-        event_bytes({"type": "speech.audio.delta", "audio": base64.b64encode(audio[i : i + SSE_CHUNK_BYTES]).decode("ascii")})
-        for i in range(0, len(audio), SSE_CHUNK_BYTES)
-    ]
+        return Body(audio_synth.CONTENT_TYPES[plan.response_format], audio)
+    return Stream(_events(plan, text, audio), done=False)
+
+
+def _events(plan: SpeechPlan, text: str, audio: bytes) -> Iterator[dict[str, Any]]:
+    """`speech.audio.delta` events of base64 audio, then `speech.audio.done` with the usage."""
+    for i in range(0, len(audio), SSE_CHUNK_BYTES):
+        chunk = base64.b64encode(audio[i : i + SSE_CHUNK_BYTES]).decode("ascii")
+        yield {"type": "speech.audio.delta", "audio": chunk}
     output = math.ceil(audio_synth.speech_duration(text, plan.speed) * OUTPUT_TOKENS_PER_SECOND)
-    usage = {"input_tokens": plan.prompt_tokens, "output_tokens": output, "total_tokens": plan.prompt_tokens + output}
-    return SSE, b"".join(events) + event_bytes({"type": "speech.audio.done", "usage": usage})
+    usage = {
+        "input_tokens": plan.prompt_tokens,
+        "output_tokens": output,
+        "total_tokens": plan.prompt_tokens + output,
+    }
+    yield {"type": "speech.audio.done", "usage": usage}
+
+
+ENDPOINT = Endpoint("speech", prepare, render)

@@ -12,18 +12,20 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockai import audio_probe, catalogue, errors, tokens, transcript
-from mockai.call import Call
-from mockai.context import Ctx
-from mockai.multipart import is_upload
-from mockai.multipart import parse as parse
+from mockai import errors
+from mockai.call import Call, Ctx
+from mockai.endpoints import audio_probe
+from mockai.endpoints.contract import Body, Endpoint, Stream
+from mockai.endpoints.uploads import is_upload
+from mockai.endpoints.validate import Param, check_value, invalid_enum
+from mockai.generation import transcript
+from mockai.models import catalogue, tokens
 from mockai.reply import Reply
-from mockai.responses import JSON, SSE, event_bytes, json_bytes
-from mockai.validate import Param, check_value, invalid_enum
+from mockai.wire import JSON, json_bytes
 
 FIELDS = {
     "transcriptions": (
@@ -71,16 +73,24 @@ class TranscriptionPlan:
     prompt_tokens: int
 
     @property
+    def cost(self) -> int:
+        return self.prompt_tokens
+
+    @property
     def token_model(self) -> bool:
         """The gpt-4o transcribe models: json and text only, token usage, streaming, logprobs."""
         return self.resolved.model.id != "whisper-1"
 
 
-def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> TranscriptionPlan:
+def prepare(
+    body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]
+) -> TranscriptionPlan:
     return prepare_task("transcriptions", body, ctx, api_key, headers)
 
 
-def prepare_task(endpoint: str, body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> TranscriptionPlan:
+def prepare_task(
+    endpoint: str, body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]
+) -> TranscriptionPlan:
     """Check an upload's fields and file as OpenAI does, for `endpoint` "transcriptions" or "translations"."""
     for name in body:
         if name not in FIELDS[endpoint]:
@@ -146,11 +156,21 @@ def _upload(file: Mapping[str, Any]) -> Upload:
     size = int(file.get("size") or 0)
     if size == 0:
         # [UNVERIFIED] param and code; the message is the one OpenAI sends for audio it cannot decode.
-        raise errors.OpenAIError(400, "The audio file could not be decoded or its format is not supported.", param="file", code="invalid_value")
+        raise errors.OpenAIError(
+            400,
+            "The audio file could not be decoded or its format is not supported.",
+            param="file",
+            code="invalid_value",
+        )
     probed = file.get("duration")
     duration = float(probed) if isinstance(probed, (int, float)) else None
     if duration is not None and duration < 0.1:
-        raise errors.OpenAIError(400, "Audio file is too short. Minimum audio length is 0.1 seconds.", param="file", code="audio_too_short")
+        raise errors.OpenAIError(
+            400,
+            "Audio file is too short. Minimum audio length is 0.1 seconds.",
+            param="file",
+            code="audio_too_short",
+        )
     if duration is None or size < duration * MIN_BYTES_PER_SECOND:
         # Unreadable headers, headers claiming more than the file can hold, or made-up test bytes:
         # estimate from the size, never less than a second.
@@ -208,21 +228,27 @@ def _chunking(value: Any) -> None:
 # ----------------------------------------------------------------------------------------------------
 
 
-def render(plan: TranscriptionPlan, reply: Reply, ctx: Ctx) -> tuple[str, bytes]:
+def render(plan: TranscriptionPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
     duration = float(reply.extra.get("duration", plan.upload.duration))
     key = bytes.fromhex(plan.upload.sha256) if plan.upload.sha256 else ctx.digest
     text = reply.text if reply.text is not None else transcript.default_text(key, duration)
     if plan.stream:
-        return SSE, _events(plan, text, duration, key)
+        return Stream(_events(plan, text, duration, key), done=False)
     fmt = plan.response_format
     if fmt == "text":
-        return TEXT_PLAIN, (text + "\n").encode("utf-8")
+        return Body(TEXT_PLAIN, (text + "\n").encode("utf-8"))
     segs = transcript.segments(text, duration)
     if fmt in ("srt", "vtt"):
-        return TEXT_PLAIN, (transcript.srt(segs) if fmt == "srt" else transcript.vtt(segs)).encode("utf-8")
+        return Body(
+            TEXT_PLAIN, (transcript.srt(segs) if fmt == "srt" else transcript.vtt(segs)).encode("utf-8")
+        )
     body: dict[str, Any] = {"text": text}
     if fmt == "verbose_json":
-        language = reply.extra.get("language") or ("english" if plan.task == "translate" else transcript.LANGUAGES.get(plan.language or "en", "english"))
+        language = reply.extra.get("language") or (
+            "english"
+            if plan.task == "translate"
+            else transcript.LANGUAGES.get(plan.language or "en", "english")
+        )
         body = {"task": plan.task, "language": language, "duration": round(duration, 3), "text": text}
         if "segment" in plan.granularities:
             body["segments"] = [transcript.segment_json(s, key, plan.temperature) for s in segs]
@@ -231,8 +257,12 @@ def render(plan: TranscriptionPlan, reply: Reply, ctx: Ctx) -> tuple[str, bytes]
     if plan.logprobs:
         body["logprobs"] = _logprobs(plan, text, key)
     if plan.task == "transcribe" and ctx.as_of >= USAGE_SINCE:
-        body["usage"] = _usage(plan, text, duration) if plan.token_model else {"type": "duration", "seconds": math.ceil(duration)}
-    return JSON, json_bytes(body)
+        body["usage"] = (
+            _usage(plan, text, duration)
+            if plan.token_model
+            else {"type": "duration", "seconds": math.ceil(duration)}
+        )
+    return Body(JSON, json_bytes(body))
 
 
 def _usage(plan: TranscriptionPlan, text: str, duration: float) -> dict[str, Any]:
@@ -258,12 +288,16 @@ def _logprobs(plan: TranscriptionPlan, text: str, key: bytes) -> list[dict[str, 
     return out
 
 
-def _events(plan: TranscriptionPlan, text: str, duration: float, key: bytes) -> bytes:
+def _events(plan: TranscriptionPlan, text: str, duration: float, key: bytes) -> Iterator[dict[str, Any]]:
     """`transcript.text.delta` events a word at a time, then `transcript.text.done` with the usage."""
-    deltas = [event_bytes({"type": "transcript.text.delta", "delta": d}) for d in re.findall(r"\s*\S+", text)]
+    for delta in re.findall(r"\s*\S+", text):
+        yield {"type": "transcript.text.delta", "delta": delta}
     done: dict[str, Any] = {"type": "transcript.text.done", "text": text}
     if plan.logprobs:
         done["logprobs"] = _logprobs(plan, text, key)
     done["usage"] = _usage(plan, text, duration)
     # [UNVERIFIED] whether OpenAI ends these streams with `data: [DONE]`; the SDKs stop at the end of the body.
-    return b"".join(deltas) + event_bytes(done)
+    yield done
+
+
+ENDPOINT = Endpoint("transcriptions", prepare, render, form=True)

@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockai.context import Ctx
-from mockai.endpoints.transcriptions import TranscriptionPlan, prepare_task
-from mockai.endpoints.transcriptions import parse as parse
-from mockai.endpoints.transcriptions import render as render
+from mockai.call import Ctx
+from mockai.endpoints.contract import Endpoint
+from mockai.endpoints.transcriptions import TranscriptionPlan, prepare_task, render
 
 
-def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]) -> TranscriptionPlan:
+def prepare(
+    body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mapping[str, str]
+) -> TranscriptionPlan:
     return prepare_task("translations", body, ctx, api_key, headers)
+
+
+ENDPOINT = Endpoint("translations", prepare, render, form=True)

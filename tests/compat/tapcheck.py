@@ -59,7 +59,9 @@ class Report:
 
     def summary(self) -> str:
         extra = ", ".join(f"{n} {k}" for k, n in sorted(self.unchecked.items()))
-        return f"{self.bodies} bodies, {self.events} stream events validated" + (f" ({extra} not schema-checked)" if extra else "")
+        return f"{self.bodies} bodies, {self.events} stream events validated" + (
+            f" ({extra} not schema-checked)" if extra else ""
+        )
 
 
 def records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
@@ -85,7 +87,9 @@ def check(recs: Iterable[dict[str, Any]]) -> Report:
             _check_one(rec, report)
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-            report.violations.append(f"{rec['method']} {rec['path']} {rec['status']}: at {where}: {exc.message[:300]}")
+            report.violations.append(
+                f"{rec['method']} {rec['path']} {rec['status']}: at {where}: {exc.message[:300]}"
+            )
     return report
 
 
@@ -110,11 +114,15 @@ def _check_one(rec: dict[str, Any], report: Report) -> None:
         elif path in JSON_SCHEMAS:
             validate(JSON_SCHEMAS[path], relax(path, body), spec)
         else:
-            report.violations.append(f"{rec['method']} {rec['path']} {status}: no schema known for this route")
+            report.violations.append(
+                f"{rec['method']} {rec['path']} {status}: no schema known for this route"
+            )
         return
     if path == "/v1/audio/speech" and status == 200:
         if not ctype.startswith("audio/") or rec["size"] == 0:
-            report.violations.append(f"POST {rec['path']}: speech answered {ctype!r} with {rec['size']} bytes")
+            report.violations.append(
+                f"POST {rec['path']}: speech answered {ctype!r} with {rec['size']} bytes"
+            )
         report.unchecked["audio bodies"] = report.unchecked.get("audio bodies", 0) + 1
         return
     if ctype.startswith("text/plain") and path.startswith("/v1/audio/"):
@@ -132,8 +140,12 @@ def _check_stream(rec: dict[str, Any], path: str, report: Report) -> None:
         try:
             event = json.loads(data)
         except ValueError:
-            if rec["complete"] and '"chatcmpl-broken"' not in data:  # scripted `malformed` faults are on purpose
-                report.violations.append(f"{rec['method']} {rec['path']}: an SSE event is not JSON: {data[:120]!r}")
+            if (
+                rec["complete"] and '"chatcmpl-broken"' not in data
+            ):  # scripted `malformed` faults are on purpose
+                report.violations.append(
+                    f"{rec['method']} {rec['path']}: an SSE event is not JSON: {data[:120]!r}"
+                )
             continue
         report.events += 1
         if isinstance(event, dict) and "error" in event:
@@ -180,7 +192,9 @@ def _floats(text: str) -> list[float]:
     except binascii.Error:
         raise jsonschema.ValidationError(f"embedding is a string but not base64: {text[:40]!r}") from None
     if len(raw) % 4:
-        raise jsonschema.ValidationError(f"base64 embedding of {len(raw)} bytes is not a whole number of float32s")
+        raise jsonschema.ValidationError(
+            f"base64 embedding of {len(raw)} bytes is not a whole number of float32s"
+        )
     return [0.0] * (len(raw) // 4)
 
 
@@ -201,7 +215,11 @@ def main(argv: list[str]) -> int:
     report = check(records(p for d in argv for p in sorted(Path(d).glob("tap-*.jsonl"))))
     for line in report.violations:
         print(line)
-    print(("FAIL: " if report.violations else "ok: ") + report.summary() + f", {len(report.violations)} violation(s)")
+    print(
+        ("FAIL: " if report.violations else "ok: ")
+        + report.summary()
+        + f", {len(report.violations)} violation(s)"
+    )
     return 1 if report.violations else 0
 
 

@@ -40,7 +40,10 @@ def refs(node: Any) -> set[str]:
 def routes_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """A valid OpenAPI document holding only OPERATIONS and what they reference (docs metadata dropped)."""
     paths = {
-        path: {method: {k: v for k, v in spec["paths"][path][method].items() if k != "x-oaiMeta"} for method in methods}
+        path: {
+            method: {k: v for k, v in spec["paths"][path][method].items() if k != "x-oaiMeta"}
+            for method in methods
+        }
         for path, methods in OPERATIONS.items()
     }
     keep: dict[tuple[str, str], Any] = {}

@@ -15,13 +15,22 @@ from conformance import SPECS, spec  # noqa: E402
 
 ROOTS = {
     "current": [
-        "CreateChatCompletionResponse", "CreateChatCompletionStreamResponse", "CreateCompletionResponse",
-        "ListModelsResponse", "Model", "ErrorResponse", "CreateEmbeddingResponse",
-        "CreateTranscriptionResponseJson", "CreateTranscriptionResponseVerboseJson",
-        "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson",
+        "CreateChatCompletionResponse",
+        "CreateChatCompletionStreamResponse",
+        "CreateCompletionResponse",
+        "ListModelsResponse",
+        "Model",
+        "ErrorResponse",
+        "CreateEmbeddingResponse",
+        "CreateTranscriptionResponseJson",
+        "CreateTranscriptionResponseVerboseJson",
+        "CreateTranslationResponseJson",
+        "CreateTranslationResponseVerboseJson",
         # For the compatibility suite's tap check (tests/compat/tapcheck.py): streams and the rest of /v1/models.
-        "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseDiarizedJson",
-        "CreateSpeechResponseStreamEvent", "DeleteModelResponse",
+        "CreateTranscriptionResponseStreamEvent",
+        "CreateTranscriptionResponseDiarizedJson",
+        "CreateSpeechResponseStreamEvent",
+        "DeleteModelResponse",
     ],
     "edits": ["CreateEditResponse", "ErrorResponse"],
 }

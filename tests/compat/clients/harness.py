@@ -71,7 +71,9 @@ def not_applicable(row: str, why: str) -> None:
 
 def admin(method: str, path: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{ROOT}/_mockai/{path}", data=data, method=method, headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        f"{ROOT}/_mockai/{path}", data=data, method=method, headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as response:
         return json.loads(response.read() or b"null")
 
@@ -84,7 +86,19 @@ def reset() -> None:
 
 def fail_next(endpoint: str, status: int = 429, times: int = 1, **error: Any) -> None:
     """The next `times` calls to `endpoint` get a scripted `status` (mockai's 429 says retry after 20 ms)."""
-    admin("PUT", "scenario", {"rules": [{"match": {"endpoint": endpoint}, "times": times, "reply": {"error": {"status": status, **error}}}]})
+    admin(
+        "PUT",
+        "scenario",
+        {
+            "rules": [
+                {
+                    "match": {"endpoint": endpoint},
+                    "times": times,
+                    "reply": {"error": {"status": status, **error}},
+                }
+            ]
+        },
+    )
 
 
 def set_date(day: str) -> None:
@@ -106,7 +120,10 @@ def sample_wav() -> Path:
     path = Path(os.environ.get("MOCKAI_COMPAT_TMP", tempfile.gettempdir())) / "mockai-compat-hello.wav"
     if not path.exists():
         rate, seconds = 16_000, 1.5
-        frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(int(rate * seconds)))
+        frames = b"".join(
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+            for i in range(int(rate * seconds))
+        )
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with wave.open(str(tmp), "wb") as w:
             w.setnchannels(1)
@@ -140,14 +157,22 @@ def main(client: str) -> int:
         except Exception as exc:  # noqa: BLE001 - any exception is this row's failure, reported in full
             status = "fail"
             tb = traceback.extract_tb(exc.__traceback__)
-            here = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb) if "compat" in f.filename), "")
+            here = next(
+                (f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb) if "compat" in f.filename), ""
+            )
             detail = f"{type(exc).__name__}: {exc} [{here}]"
         finally:
             try:
                 reset()
             except OSError:
                 pass
-        line = {"client": client, "row": row, "status": status, "detail": str(detail or "")[:2000], "seconds": round(time.perf_counter() - started, 3)}
+        line = {
+            "client": client,
+            "row": row,
+            "status": status,
+            "detail": str(detail or "")[:2000],
+            "seconds": round(time.perf_counter() - started, 3),
+        }
         print(json.dumps(line), flush=True)
     return 0
 

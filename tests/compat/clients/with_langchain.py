@@ -31,7 +31,13 @@ from pydantic import BaseModel
 
 
 def chat_model(**kwargs: object) -> ChatOpenAI:
-    return ChatOpenAI(model=kwargs.pop("model", "gpt-4o-mini"), base_url=URL, api_key=KEY, max_retries=kwargs.pop("max_retries", 0), **kwargs)  # type: ignore[arg-type]
+    return ChatOpenAI(
+        model=kwargs.pop("model", "gpt-4o-mini"),
+        base_url=URL,
+        api_key=KEY,
+        max_retries=kwargs.pop("max_retries", 0),
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @tool
@@ -50,8 +56,15 @@ def chat() -> str:
     reply = chat_model().invoke("Say hello to the compatibility suite.")
     usage = reply.usage_metadata or {}
     expect(isinstance(reply.content, str) and reply.content, f"{reply}")
-    expect(usage.get("total_tokens") == usage.get("input_tokens", 0) + usage.get("output_tokens", 0) > 0, f"usage {usage}")
-    expect(reply.response_metadata["model_name"].startswith("gpt-4o-mini") and reply.response_metadata["finish_reason"] == "stop", f"{reply.response_metadata}")
+    expect(
+        usage.get("total_tokens") == usage.get("input_tokens", 0) + usage.get("output_tokens", 0) > 0,
+        f"usage {usage}",
+    )
+    expect(
+        reply.response_metadata["model_name"].startswith("gpt-4o-mini")
+        and reply.response_metadata["finish_reason"] == "stop",
+        f"{reply.response_metadata}",
+    )
     return f"{reply.response_metadata['model_name']}: {usage}"
 
 
@@ -63,7 +76,9 @@ def chat_stream() -> str:
     for chunk in llm.stream("Say hello."):
         total = chunk if total is None else total + chunk
     expect(total is not None and total.content == whole, f"{total and total.content!r} != {whole!r}")
-    expect(total.usage_metadata and total.usage_metadata["output_tokens"] > 0, f"usage {total.usage_metadata}")
+    expect(
+        total.usage_metadata and total.usage_metadata["output_tokens"] > 0, f"usage {total.usage_metadata}"
+    )
     return f"{len(whole)} chars, usage {total.usage_metadata['total_tokens']}"
 
 
@@ -71,14 +86,25 @@ def chat_stream() -> str:
 def tools() -> str:
     llm = chat_model().bind_tools([get_weather])
     first = llm.invoke("What is the weather in Paris?")
-    expect(first.tool_calls and first.tool_calls[0]["name"] == "get_weather" and "city" in first.tool_calls[0]["args"], f"{first}")
+    expect(
+        first.tool_calls
+        and first.tool_calls[0]["name"] == "get_weather"
+        and "city" in first.tool_calls[0]["args"],
+        f"{first}",
+    )
     call = first.tool_calls[0]
-    messages = [HumanMessage("What is the weather in Paris?"), first, ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])]
+    messages = [
+        HumanMessage("What is the weather in Paris?"),
+        first,
+        ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"]),
+    ]
     answer = llm.invoke(messages)
     expect(isinstance(answer.content, str) and answer.content and not answer.tool_calls, f"{answer}")
     structured = chat_model().with_structured_output(Weather).invoke("Weather in Paris as JSON.")
     expect(isinstance(structured, Weather), f"{structured!r}")
-    by_tool = chat_model().with_structured_output(Weather, method="function_calling").invoke("Weather in Paris.")
+    by_tool = (
+        chat_model().with_structured_output(Weather, method="function_calling").invoke("Weather in Paris.")
+    )
     expect(isinstance(by_tool, Weather), f"{by_tool!r}")
     return f"bind_tools -> {call['name']}({call['args']}) -> text; with_structured_output (json_schema, function_calling)"
 
@@ -86,7 +112,9 @@ def tools() -> str:
 @check("tools stream")
 def tools_stream() -> str:
     total = None
-    for chunk in chat_model().bind_tools([get_weather], tool_choice="get_weather").stream("Weather in Paris?"):
+    for chunk in (
+        chat_model().bind_tools([get_weather], tool_choice="get_weather").stream("Weather in Paris?")
+    ):
         total = chunk if total is None else total + chunk
     expect(total is not None and total.tool_calls and "city" in total.tool_calls[0]["args"], f"{total}")
     return f"{total.tool_calls[0]['name']}({total.tool_calls[0]['args']}) from {len(total.tool_call_chunks)} merged chunk(s)"
@@ -94,15 +122,29 @@ def tools_stream() -> str:
 
 @check("legacy functions")
 def functions() -> str:
-    fn = {"name": "get_weather", "description": "Weather.", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
-    reply = chat_model(model="gpt-3.5-turbo").bind(functions=[fn], function_call={"name": "get_weather"}).invoke("Weather?")
+    fn = {
+        "name": "get_weather",
+        "description": "Weather.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    reply = (
+        chat_model(model="gpt-3.5-turbo")
+        .bind(functions=[fn], function_call={"name": "get_weather"})
+        .invoke("Weather?")
+    )
     call = reply.additional_kwargs.get("function_call")
     expect(call and call["name"] == "get_weather", f"{reply}")
     return f"bind(functions=...) -> function_call {call['arguments']}"
 
 
 def llm(**kwargs: object) -> OpenAI:
-    return OpenAI(model=kwargs.pop("model", "gpt-3.5-turbo-instruct"), base_url=URL, api_key=KEY, max_retries=0, **kwargs)  # type: ignore[arg-type]
+    return OpenAI(
+        model=kwargs.pop("model", "gpt-3.5-turbo-instruct"),
+        base_url=URL,
+        api_key=KEY,
+        max_retries=0,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @check("completions")
@@ -110,7 +152,9 @@ def completions() -> str:
     text = llm(max_tokens=20).invoke("Once upon a time")
     result = llm(max_tokens=10, n=2).generate(["Roses are", "Violets are"])
     expect(isinstance(text, str) and text, "invoke")
-    expect(len(result.generations) == 2 and all(len(g) == 2 for g in result.generations), f"{result.generations}")
+    expect(
+        len(result.generations) == 2 and all(len(g) == 2 for g in result.generations), f"{result.generations}"
+    )
     expect(result.llm_output["token_usage"]["total_tokens"] > 0, f"{result.llm_output}")
     batch = requests_seen("/completions")[-1]["body"]["prompt"]
     expect(batch == ["Roses are", "Violets are"], f"langchain batches prompts in one request: {batch}")
@@ -126,7 +170,13 @@ def completions_stream() -> str:
 
 
 def embedder(**kwargs: object) -> OpenAIEmbeddings:
-    return OpenAIEmbeddings(model=kwargs.pop("model", "text-embedding-3-small"), base_url=URL, api_key=KEY, max_retries=0, **kwargs)  # type: ignore[arg-type]
+    return OpenAIEmbeddings(
+        model=kwargs.pop("model", "text-embedding-3-small"),
+        base_url=URL,
+        api_key=KEY,
+        max_retries=0,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @check("embeddings")
@@ -134,9 +184,15 @@ def embeddings() -> str:
     vectors = embedder().embed_documents(["hello world", "goodbye", "hello world"])
     query = embedder().embed_query("hello world")
     sent = requests_seen("/embeddings")[0]["body"]["input"]
-    expect(all(isinstance(x, list) and all(isinstance(t, int) for t in x) for x in sent), f"langchain should send token ids: {sent}")
+    expect(
+        all(isinstance(x, list) and all(isinstance(t, int) for t in x) for x in sent),
+        f"langchain should send token ids: {sent}",
+    )
     expect(len(vectors) == 3 and len(vectors[0]) == 1536 and vectors[0] == vectors[2], "vectors")
-    expect(max(abs(a - b) for a, b in zip(query, vectors[0])) < 1e-6, "embed_query and embed_documents differ for one text")
+    expect(
+        max(abs(a - b) for a, b in zip(query, vectors[0])) < 1e-6,
+        "embed_query and embed_documents differ for one text",
+    )
     short = embedder(dimensions=256).embed_query("hello")
     expect(len(short) == 256, f"dimensions {len(short)}")
     return f"token-id arrays {sent[:2]} -> 3 x {len(vectors[0])} floats; dimensions=256"
@@ -146,7 +202,10 @@ def embeddings() -> str:
 def embeddings_base64() -> str:
     embedder().embed_query("hello")
     sent = requests_seen("/embeddings")[-1]["body"]
-    expect(sent.get("encoding_format") == "base64", f"the SDK under langchain asks for base64 by default: {sent.get('encoding_format')}")
+    expect(
+        sent.get("encoding_format") == "base64",
+        f"the SDK under langchain asks for base64 by default: {sent.get('encoding_format')}",
+    )
     return "base64 requested by the openai SDK underneath and decoded"
 
 
@@ -164,7 +223,9 @@ for row, why in (
 @check("async")
 def async_calls() -> str:
     async def run() -> str:
-        reply, vectors = await asyncio.gather(chat_model().ainvoke("Say hello."), embedder().aembed_documents(["hello", "world"]))
+        reply, vectors = await asyncio.gather(
+            chat_model().ainvoke("Say hello."), embedder().aembed_documents(["hello", "world"])
+        )
         parts = [c.content async for c in chat_model().astream("Say hello.")]
         completion = await llm().ainvoke("Once upon a time")
         expect("".join(parts) == reply.content and len(vectors) == 2 and completion, "async replies")
@@ -218,9 +279,17 @@ def context() -> str:
         # langchain-openai looks for "context_length_exceeded" in str(exc); openai 3.x puts only the
         # message there (the real API's message does not contain the code), so with openai 3.x it
         # raises its plain OpenAIInvalidRequestError here, against mockai and api.openai.com alike.
-        kind = "ContextOverflowError" if isinstance(exc, ContextOverflowError) else "not ContextOverflowError (openai 3.x str(e))"
+        kind = (
+            "ContextOverflowError"
+            if isinstance(exc, ContextOverflowError)
+            else "not ContextOverflowError (openai 3.x str(e))"
+        )
         return f"{type(exc).__name__}: openai.BadRequestError code context_length_exceeded; {kind}"
 
 
 if __name__ == "__main__":
-    sys.exit(main(f"langchain-openai {langchain_openai.__version__ if hasattr(langchain_openai, '__version__') else ''}"))
+    sys.exit(
+        main(
+            f"langchain-openai {langchain_openai.__version__ if hasattr(langchain_openai, '__version__') else ''}"
+        )
+    )

@@ -32,7 +32,11 @@ API = {"api_base": URL, "api_key": KEY}
 HELLO = [{"role": "user", "content": "Say hello to the compatibility suite."}]
 WEATHER = {
     "type": "function",
-    "function": {"name": "get_weather", "description": "Weather.", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+    "function": {
+        "name": "get_weather",
+        "description": "Weather.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
 }
 
 
@@ -47,7 +51,15 @@ def chat() -> str:
 @check("chat stream")
 def chat_stream() -> str:
     whole = litellm.completion(model="openai/gpt-4o-mini", messages=HELLO, **API).choices[0].message.content
-    chunks = list(litellm.completion(model="openai/gpt-4o-mini", messages=HELLO, stream=True, stream_options={"include_usage": True}, **API))
+    chunks = list(
+        litellm.completion(
+            model="openai/gpt-4o-mini",
+            messages=HELLO,
+            stream=True,
+            stream_options={"include_usage": True},
+            **API,
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     built = litellm.stream_chunk_builder(chunks, messages=HELLO)
     expect(text == whole and built.choices[0].message.content == whole, f"{text!r} != {whole!r}")
@@ -60,11 +72,23 @@ def tools() -> str:
     messages = [{"role": "user", "content": "Weather in Paris?"}]
     r = litellm.completion(model="openai/gpt-4o-mini", messages=messages, tools=[WEATHER], **API)
     call = r.choices[0].message.tool_calls[0]
-    expect(r.choices[0].finish_reason == "tool_calls" and "city" in json.loads(call.function.arguments), f"{r.choices[0]}")
-    messages += [r.choices[0].message.model_dump(), {"role": "tool", "tool_call_id": call.id, "content": "18C"}]
+    expect(
+        r.choices[0].finish_reason == "tool_calls" and "city" in json.loads(call.function.arguments),
+        f"{r.choices[0]}",
+    )
+    messages += [
+        r.choices[0].message.model_dump(),
+        {"role": "tool", "tool_call_id": call.id, "content": "18C"},
+    ]
     answer = litellm.completion(model="openai/gpt-4o-mini", messages=messages, tools=[WEATHER], **API)
     expect(answer.choices[0].message.content, "no text after the tool result")
-    fmt = {"type": "json_schema", "json_schema": {"name": "w", "schema": {"type": "object", "properties": {"c": {"type": "number"}}, "required": ["c"]}}}
+    fmt = {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "w",
+            "schema": {"type": "object", "properties": {"c": {"type": "number"}}, "required": ["c"]},
+        },
+    }
     structured = litellm.completion(model="openai/gpt-4o-mini", messages=HELLO, response_format=fmt, **API)
     expect("c" in json.loads(structured.choices[0].message.content), "json_schema response_format")
     return f"{call.function.name}({call.function.arguments}) -> text; response_format json_schema"
@@ -73,7 +97,16 @@ def tools() -> str:
 @check("tools stream")
 def tools_stream() -> str:
     messages = [{"role": "user", "content": "Weather?"}]
-    chunks = list(litellm.completion(model="openai/gpt-4o-mini", messages=messages, tools=[WEATHER], tool_choice="required", stream=True, **API))
+    chunks = list(
+        litellm.completion(
+            model="openai/gpt-4o-mini",
+            messages=messages,
+            tools=[WEATHER],
+            tool_choice="required",
+            stream=True,
+            **API,
+        )
+    )
     built = litellm.stream_chunk_builder(chunks, messages=messages)
     call = built.choices[0].message.tool_calls[0]
     expect("city" in json.loads(call.function.arguments), f"{call}")
@@ -83,7 +116,13 @@ def tools_stream() -> str:
 @check("legacy functions")
 def functions() -> str:
     fn = WEATHER["function"]
-    r = litellm.completion(model="openai/gpt-3.5-turbo", messages=HELLO, functions=[fn], function_call={"name": "get_weather"}, **API)
+    r = litellm.completion(
+        model="openai/gpt-3.5-turbo",
+        messages=HELLO,
+        functions=[fn],
+        function_call={"name": "get_weather"},
+        **API,
+    )
     fc = r.choices[0].message.function_call
     expect(fc and fc.name == "get_weather", f"{r.choices[0].message}")
     return f"function_call {fc.arguments}"
@@ -91,7 +130,9 @@ def functions() -> str:
 
 @check("completions")
 def completions() -> str:
-    r = litellm.text_completion(model="text-completion-openai/gpt-3.5-turbo-instruct", prompt="Once upon a time", max_tokens=20, **API)
+    r = litellm.text_completion(
+        model="text-completion-openai/gpt-3.5-turbo-instruct", prompt="Once upon a time", max_tokens=20, **API
+    )
     expect(r.choices[0].text and r.usage.total_tokens > 0, f"{r}")
     expect(requests_seen("/completions")[-1]["path"] == "/v1/completions", "went to /v1/completions")
     return f"text_completion: {r.choices[0].text[:40]!r}"
@@ -99,8 +140,23 @@ def completions() -> str:
 
 @check("completions stream")
 def completions_stream() -> str:
-    whole = litellm.text_completion(model="text-completion-openai/gpt-3.5-turbo-instruct", prompt="Once upon a time", **API).choices[0].text
-    parts = [c.choices[0].text or "" for c in litellm.text_completion(model="text-completion-openai/gpt-3.5-turbo-instruct", prompt="Once upon a time", stream=True, **API) if c.choices]
+    whole = (
+        litellm.text_completion(
+            model="text-completion-openai/gpt-3.5-turbo-instruct", prompt="Once upon a time", **API
+        )
+        .choices[0]
+        .text
+    )
+    parts = [
+        c.choices[0].text or ""
+        for c in litellm.text_completion(
+            model="text-completion-openai/gpt-3.5-turbo-instruct",
+            prompt="Once upon a time",
+            stream=True,
+            **API,
+        )
+        if c.choices
+    ]
     expect("".join(parts) == whole, f"{''.join(parts)!r} != {whole!r}")
     return f"{len(parts)} chunks"
 
@@ -117,7 +173,9 @@ def embeddings() -> str:
 
 @check("embeddings base64")
 def embeddings_base64() -> str:
-    r = litellm.embedding(model="openai/text-embedding-ada-002", input="hello", encoding_format="base64", **API)
+    r = litellm.embedding(
+        model="openai/text-embedding-ada-002", input="hello", encoding_format="base64", **API
+    )
     value = r.data[0]["embedding"]
     expect(isinstance(value, str) and len(value) == 8192, f"{type(value)}")
     return "encoding_format='base64' hands back the string"
@@ -131,7 +189,9 @@ def transcription() -> str:
     with open(sample_wav(), "rb") as f:
         r = litellm.transcription(model="openai/whisper-1", file=f, **API)
     with open(sample_wav(), "rb") as f:
-        verbose = litellm.transcription(model="openai/whisper-1", file=f, response_format="verbose_json", **API)
+        verbose = litellm.transcription(
+            model="openai/whisper-1", file=f, response_format="verbose_json", **API
+        )
     expect(r.text and verbose.text == r.text, f"{r.text!r} / {verbose.text!r}")
     return r.text[:50]
 
@@ -141,7 +201,9 @@ not_applicable("translation", "litellm has no translation API")
 
 @check("speech")
 def speech() -> str:
-    audio = litellm.speech(model="openai/tts-1", voice="alloy", input="Hello from the compatibility suite.", **API)
+    audio = litellm.speech(
+        model="openai/tts-1", voice="alloy", input="Hello from the compatibility suite.", **API
+    )
     data = audio.content
     expect(data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3"), f"not mp3: {data[:8]!r}")
     return f"{len(data)} bytes of mp3"
@@ -164,9 +226,22 @@ def async_calls() -> str:
             litellm.acompletion(model="openai/gpt-4o-mini", messages=HELLO, **API),
             litellm.aembedding(model="openai/text-embedding-3-small", input="hello", **API),
         )
-        parts = [c.choices[0].delta.content or "" async for c in await litellm.acompletion(model="openai/gpt-4o-mini", messages=HELLO, stream=True, **API) if c.choices]
-        tr = await litellm.atranscription(model="openai/whisper-1", file=("hello.wav", sample_wav().read_bytes()), **API)
-        expect("".join(parts) == chat.choices[0].message.content and len(emb.data[0]["embedding"]) == 1536 and tr.text, "async replies")
+        parts = [
+            c.choices[0].delta.content or ""
+            async for c in await litellm.acompletion(
+                model="openai/gpt-4o-mini", messages=HELLO, stream=True, **API
+            )
+            if c.choices
+        ]
+        tr = await litellm.atranscription(
+            model="openai/whisper-1", file=("hello.wav", sample_wav().read_bytes()), **API
+        )
+        expect(
+            "".join(parts) == chat.choices[0].message.content
+            and len(emb.data[0]["embedding"]) == 1536
+            and tr.text,
+            "async replies",
+        )
         return f"acompletion, aembedding, async stream of {len(parts)}, atranscription"
 
     return asyncio.run(run())
@@ -176,7 +251,11 @@ def async_calls() -> str:
 def headers() -> str:
     r = litellm.completion(model="openai/gpt-4o-mini", messages=HELLO, **API)
     h = r._hidden_params.get("additional_headers") or {}
-    expect(h.get("x-ratelimit-remaining-requests") is not None and h.get("llm_provider-x-request-id", "").startswith("req_"), f"{h}")
+    expect(
+        h.get("x-ratelimit-remaining-requests") is not None
+        and h.get("llm_provider-x-request-id", "").startswith("req_"),
+        f"{h}",
+    )
     return f"x-ratelimit-remaining-requests {h['x-ratelimit-remaining-requests']}, request id {h['llm_provider-x-request-id']}"
 
 
@@ -208,7 +287,9 @@ def retired() -> str:
 @check("context length")
 def context() -> str:
     try:
-        litellm.completion(model="openai/gpt-4", messages=[{"role": "user", "content": long_text(9000)}], **API)
+        litellm.completion(
+            model="openai/gpt-4", messages=[{"role": "user", "content": long_text(9000)}], **API
+        )
         raise AssertionError("no error for 9000 tokens on gpt-4")
     except litellm.ContextWindowExceededError as exc:
         return f"litellm.ContextWindowExceededError: {str(exc)[:60]}"

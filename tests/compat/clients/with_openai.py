@@ -36,7 +36,11 @@ WEATHER = {
     "function": {
         "name": "get_weather",
         "description": "Current weather for a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}}, "required": ["city"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+            "required": ["city"],
+        },
     },
 }
 
@@ -47,8 +51,14 @@ def chat() -> str:
     again = client.chat.completions.create(model="gpt-4o-mini", messages=HELLO)
     msg = r.choices[0].message
     expect(r.id.startswith("chatcmpl-") and r.model.startswith("gpt-4o-mini"), f"id/model: {r.id} {r.model}")
-    expect(isinstance(msg.content, str) and msg.content and r.choices[0].finish_reason == "stop", f"message: {msg}")
-    expect(r.usage and r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens, f"usage: {r.usage}")
+    expect(
+        isinstance(msg.content, str) and msg.content and r.choices[0].finish_reason == "stop",
+        f"message: {msg}",
+    )
+    expect(
+        r.usage and r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens,
+        f"usage: {r.usage}",
+    )
     expect(again.choices[0].message.content == msg.content, "the same request gave a different reply")
     return f"{r.model}: {r.usage.prompt_tokens}+{r.usage.completion_tokens} tokens"
 
@@ -57,7 +67,9 @@ def chat() -> str:
 def chat_stream() -> str:
     whole = client.chat.completions.create(model="gpt-4o-mini", messages=HELLO).choices[0].message.content
     parts, usage = [], None
-    for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=HELLO, stream=True, stream_options={"include_usage": True}):
+    for chunk in client.chat.completions.create(
+        model="gpt-4o-mini", messages=HELLO, stream=True, stream_options={"include_usage": True}
+    ):
         parts += [c.delta.content or "" for c in chunk.choices]
         usage = chunk.usage or usage
     expect("".join(parts) == whole, f"stream text {''.join(parts)!r} != {whole!r}")
@@ -70,11 +82,17 @@ def chat_stream() -> str:
 
 @check("tools")
 def tools() -> str:
-    r = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[WEATHER])
+    r = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[WEATHER]
+    )
     call = r.choices[0].message.tool_calls[0]
     args = json.loads(call.function.arguments)
     expect(r.choices[0].finish_reason == "tool_calls" and "city" in args, f"{r.choices[0]}")
-    follow = [*HELLO, r.choices[0].message.model_dump(exclude_none=True), {"role": "tool", "tool_call_id": call.id, "content": "18C"}]
+    follow = [
+        *HELLO,
+        r.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "18C"},
+    ]
     answer = client.chat.completions.create(model="gpt-4o-mini", messages=follow, tools=[WEATHER])
     expect(answer.choices[0].message.content, "no text after the tool result")
 
@@ -82,11 +100,22 @@ def tools() -> str:
         city: str
         celsius: float
 
-    parsed = client.chat.completions.parse(model="gpt-4o-mini", messages=HELLO, response_format=Weather).choices[0].message.parsed
+    parsed = (
+        client.chat.completions.parse(model="gpt-4o-mini", messages=HELLO, response_format=Weather)
+        .choices[0]
+        .message.parsed
+    )
     expect(isinstance(parsed, Weather), f"parse() gave {parsed!r}")
-    forced = client.chat.completions.parse(
-        model="gpt-4o-mini", messages=HELLO, tools=[openai.pydantic_function_tool(Weather)], tool_choice="required"
-    ).choices[0].message.tool_calls[0]
+    forced = (
+        client.chat.completions.parse(
+            model="gpt-4o-mini",
+            messages=HELLO,
+            tools=[openai.pydantic_function_tool(Weather)],
+            tool_choice="required",
+        )
+        .choices[0]
+        .message.tool_calls[0]
+    )
     expect(isinstance(forced.function.parsed_arguments, Weather), "parse() with a pydantic tool")
     return f"{call.function.name}({call.function.arguments}); parse() -> {parsed!r}"
 
@@ -95,7 +124,9 @@ def tools() -> str:
 def tools_stream() -> str:
     calls: dict[int, dict[str, str]] = {}
     finish = None
-    for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather?"}], tools=[WEATHER], stream=True):
+    for chunk in client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather?"}], tools=[WEATHER], stream=True
+    ):
         for choice in chunk.choices:
             for tc in choice.delta.tool_calls or []:
                 slot = calls.setdefault(tc.index, {"name": "", "arguments": ""})
@@ -104,7 +135,9 @@ def tools_stream() -> str:
             finish = choice.finish_reason or finish
     expect(finish == "tool_calls" and calls, f"finish {finish}, calls {calls}")
     json.loads(calls[0]["arguments"])
-    with client.chat.completions.stream(model="gpt-4o-mini", messages=HELLO, tools=[WEATHER], tool_choice="required") as stream:
+    with client.chat.completions.stream(
+        model="gpt-4o-mini", messages=HELLO, tools=[WEATHER], tool_choice="required"
+    ) as stream:
         final = stream.get_final_completion()
     expect(final.choices[0].message.tool_calls, "the .stream() helper lost the tool call")
     return f"{calls[0]['name']}({calls[0]['arguments']})"
@@ -113,7 +146,12 @@ def tools_stream() -> str:
 @check("legacy functions")
 def functions() -> str:
     fn = WEATHER["function"]
-    r = client.chat.completions.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "Weather?"}], functions=[fn], function_call={"name": "get_weather"})
+    r = client.chat.completions.create(
+        model="gpt-3.5-turbo",
+        messages=[{"role": "user", "content": "Weather?"}],
+        functions=[fn],
+        function_call={"name": "get_weather"},
+    )
     fc = r.choices[0].message.function_call
     expect(fc and fc.name == "get_weather" and "city" in json.loads(fc.arguments), f"{r.choices[0].message}")
     return f"function_call {fc.name}({fc.arguments})"
@@ -121,16 +159,33 @@ def functions() -> str:
 
 @check("completions")
 def completions() -> str:
-    r = client.completions.create(model="gpt-3.5-turbo-instruct", prompt=["Once upon a time", "Roses are"], max_tokens=12, n=2, logprobs=2)
+    r = client.completions.create(
+        model="gpt-3.5-turbo-instruct",
+        prompt=["Once upon a time", "Roses are"],
+        max_tokens=12,
+        n=2,
+        logprobs=2,
+    )
     expect(r.object == "text_completion" and len(r.choices) == 4, f"{len(r.choices)} choices")
-    expect([c.index for c in r.choices] == [0, 1, 2, 3] and r.choices[0].logprobs.tokens, "choice indexes or logprobs")
+    expect(
+        [c.index for c in r.choices] == [0, 1, 2, 3] and r.choices[0].logprobs.tokens,
+        "choice indexes or logprobs",
+    )
     return f"{r.model}: {r.usage.completion_tokens} completion tokens over 4 choices"
 
 
 @check("completions stream")
 def completions_stream() -> str:
-    whole = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Once upon a time").choices[0].text
-    parts = [c.choices[0].text for c in client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Once upon a time", stream=True) if c.choices]
+    whole = (
+        client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Once upon a time").choices[0].text
+    )
+    parts = [
+        c.choices[0].text
+        for c in client.completions.create(
+            model="gpt-3.5-turbo-instruct", prompt="Once upon a time", stream=True
+        )
+        if c.choices
+    ]
     expect("".join(parts) == whole, f"{''.join(parts)!r} != {whole!r}")
     return f"{len(parts)} chunks"
 
@@ -139,7 +194,10 @@ def completions_stream() -> str:
 def embeddings() -> str:
     r = client.embeddings.create(model="text-embedding-3-small", input=["hello world", "goodbye"])
     sent = requests_seen("/embeddings")[-1]["body"]
-    expect(len(r.data) == 2 and len(r.data[0].embedding) == 1536, f"{len(r.data)} vectors of {len(r.data[0].embedding)}")
+    expect(
+        len(r.data) == 2 and len(r.data[0].embedding) == 1536,
+        f"{len(r.data)} vectors of {len(r.data[0].embedding)}",
+    )
     expect(r.usage.prompt_tokens == r.usage.total_tokens > 0, f"usage {r.usage}")
     small = client.embeddings.create(model="text-embedding-3-small", input=[[15339, 1917]], dimensions=256)
     expect(len(small.data[0].embedding) == 256, "dimensions=256")
@@ -148,8 +206,16 @@ def embeddings() -> str:
 
 @check("embeddings base64")
 def embeddings_base64() -> str:
-    floats = client.embeddings.create(model="text-embedding-ada-002", input="hello", encoding_format="float").data[0].embedding
-    packed = client.embeddings.create(model="text-embedding-ada-002", input="hello", encoding_format="base64").data[0].embedding
+    floats = (
+        client.embeddings.create(model="text-embedding-ada-002", input="hello", encoding_format="float")
+        .data[0]
+        .embedding
+    )
+    packed = (
+        client.embeddings.create(model="text-embedding-ada-002", input="hello", encoding_format="base64")
+        .data[0]
+        .embedding
+    )
     expect(isinstance(packed, str), f"explicit base64 should hand back the string, got {type(packed)}")
     decoded = struct.unpack(f"<{len(floats)}f", base64.b64decode(packed))
     expect(all(abs(a - b) < 1e-6 for a, b in zip(decoded, floats)), "base64 and float vectors differ")
@@ -164,7 +230,12 @@ def transcription() -> str:
     with open(sample_wav(), "rb") as f:
         r = client.audio.transcriptions.create(model="whisper-1", file=f)
     with open(sample_wav(), "rb") as f:
-        verbose = client.audio.transcriptions.create(model="whisper-1", file=f, response_format="verbose_json", timestamp_granularities=["word", "segment"])
+        verbose = client.audio.transcriptions.create(
+            model="whisper-1",
+            file=f,
+            response_format="verbose_json",
+            timestamp_granularities=["word", "segment"],
+        )
     with open(sample_wav(), "rb") as f:
         srt = client.audio.transcriptions.create(model="whisper-1", file=f, response_format="srt")
     expect(r.text and verbose.duration > 1 and verbose.segments and verbose.words, f"{verbose}")
@@ -187,12 +258,21 @@ def translation() -> str:
 
 @check("speech")
 def speech() -> str:
-    audio = client.audio.speech.create(model="tts-1", voice="alloy", input="Hello from the compatibility suite.")
+    audio = client.audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello from the compatibility suite."
+    )
     data = audio.read()
-    expect(data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"), f"not mp3: {data[:8]!r}")
-    with client.audio.speech.with_streaming_response.create(model="tts-1", voice="nova", input="Hi.", response_format="wav") as response:
+    expect(
+        data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"), f"not mp3: {data[:8]!r}"
+    )
+    with client.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="nova", input="Hi.", response_format="wav"
+    ) as response:
         wav = response.read()
-        expect(response.headers["content-type"].startswith("audio/") and wav[:4] == b"RIFF", f"{response.headers['content-type']} {wav[:4]!r}")
+        expect(
+            response.headers["content-type"].startswith("audio/") and wav[:4] == b"RIFF",
+            f"{response.headers['content-type']} {wav[:4]!r}",
+        )
     return f"{len(data)} bytes of mp3, {len(wav)} of wav"
 
 
@@ -221,12 +301,22 @@ def async_calls() -> str:
             aclient.chat.completions.create(model="gpt-4o-mini", messages=HELLO),
             aclient.embeddings.create(model="text-embedding-3-small", input="hello"),
         )
-        parts = [c.choices[0].delta.content or "" async for c in await aclient.chat.completions.create(model="gpt-4o-mini", messages=HELLO, stream=True) if c.choices]
+        parts = [
+            c.choices[0].delta.content or ""
+            async for c in await aclient.chat.completions.create(
+                model="gpt-4o-mini", messages=HELLO, stream=True
+            )
+            if c.choices
+        ]
         expect("".join(parts) == chat.choices[0].message.content, "async stream differs from async create")
-        tr = await aclient.audio.transcriptions.create(model="whisper-1", file=("hello.wav", sample_wav().read_bytes()))
+        tr = await aclient.audio.transcriptions.create(
+            model="whisper-1", file=("hello.wav", sample_wav().read_bytes())
+        )
         models = [m.id async for m in aclient.models.list()]
         await aclient.close()
-        expect(len(emb.data[0].embedding) == 1536 and tr.text and models, "embedding, transcription or models")
+        expect(
+            len(emb.data[0].embedding) == 1536 and tr.text and models, "embedding, transcription or models"
+        )
         return f"gather(chat, embeddings), stream of {len(parts)}, transcription, {len(models)} models"
 
     return asyncio.run(run())
@@ -236,7 +326,13 @@ def async_calls() -> str:
 def headers() -> str:
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HELLO)
     h = raw.headers
-    for name in ("x-request-id", "openai-processing-ms", "openai-version", "x-ratelimit-remaining-requests", "x-ratelimit-reset-tokens"):
+    for name in (
+        "x-request-id",
+        "openai-processing-ms",
+        "openai-version",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-reset-tokens",
+    ):
         expect(name in h, f"missing header {name}")
     completion = raw.parse()
     expect(completion._request_id == h["x-request-id"] and h["x-request-id"].startswith("req_"), "request id")
@@ -254,7 +350,10 @@ def retry() -> str:
         client.chat.completions.create(model="gpt-4o-mini", messages=HELLO)
         raise AssertionError("no RateLimitError")
     except openai.RateLimitError as exc:
-        expect(exc.code == "rate_limit_exceeded" and exc.response.headers.get("retry-after"), f"{exc.code} {exc.response.headers}")
+        expect(
+            exc.code == "rate_limit_exceeded" and exc.response.headers.get("retry-after"),
+            f"{exc.code} {exc.response.headers}",
+        )
     return "two 429s retried by the SDK (x-stainless-retry-count 0,1,2); RateLimitError with max_retries=0"
 
 

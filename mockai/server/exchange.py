@@ -1,0 +1,113 @@
+"""One request in flight: what came in, how to read its body, and the headers every answer carries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from mockai import errors
+
+
+@dataclass
+class Exchange:
+    """One request being answered: what came in, and what to say about it in the journal."""
+
+    scope: Scope
+    receive: Receive
+    server_send: Send
+    """The server's own `send`; take it with `answer()`, which notes that the answer has started."""
+    method: str
+    path: str
+    headers: dict[str, str]
+    request_id: str
+    started: float
+    body: Any = None
+    """The parsed body, for the journal and rules (multipart uploads: the form fields)."""
+    raw: bytes | None = None
+    """The body's bytes as they came, once read (what a cassette keys on and an upstream gets)."""
+    endpoint: str | None = None
+    """The endpoint family answering it (chat, embeddings...); None for other routes."""
+    source: str | None = None
+    """Who answered: generator, rule:..., cassette, upstream, limiter, catalogue, error..."""
+    answered: bool = False
+    """True once the answer started: an error after that cannot be answered any more."""
+
+    @classmethod
+    def begin(cls, scope: Scope, receive: Receive, send: Send, seed: int, number: int) -> Exchange:
+        """The exchange of the `number`th request since start or reset; its request id derives from both."""
+        digest = hashlib.blake2b(f"{seed}:{number}".encode(), digest_size=16).hexdigest()
+        return cls(
+            scope=scope,
+            receive=receive,
+            server_send=send,
+            method=scope["method"],
+            path=scope["path"],
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            request_id="req_" + digest,
+            started=time.perf_counter(),
+        )
+
+    def answer(self) -> Send:
+        """The server's `send`, for the answer about to start."""
+        self.answered = True
+        return self.server_send
+
+    @property
+    def query(self) -> str:
+        return bytes(self.scope.get("query_string", b"")).decode("latin-1")
+
+    @property
+    def api_key(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            return auth[7:].strip() or None
+        return self.headers.get("api-key") or None
+
+    async def read_body(self, limit: int) -> bytes:
+        """The request body; past `limit`, OpenAI's 413 naming how many bytes came. The rest is read and
+        dropped, so the client sees the answer instead of a broken pipe."""
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                break
+            part = message.get("body", b"")
+            size += len(part)
+            if size <= limit:
+                chunks.append(part)
+            more = bool(message.get("more_body"))
+        if size > limit:
+            raise errors.payload_too_large(limit, size)
+        self.raw = b"".join(chunks)
+        return self.raw
+
+    async def read_json(self, limit: int) -> Any:
+        """The body parsed as JSON (strict UTF-8, a BOM allowed); OpenAI's 400 when it is not JSON."""
+        raw = await self.read_body(limit)
+        try:
+            # json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
+            body = json.loads(raw.decode("utf-8-sig"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise errors.bad_json() from None
+        self.body = body
+        return body
+
+    def headers_out(self, ratelimit: Mapping[str, str]) -> dict[str, str]:
+        """The headers every answer of the API carries, with these rate-limit headers."""
+        elapsed = int((time.perf_counter() - self.started) * 1000)
+        return {
+            "access-control-expose-headers": "X-Request-ID",
+            "openai-organization": "user-mockai",
+            "openai-processing-ms": str(max(elapsed, 1)),
+            "openai-version": "2020-10-01",
+            "x-request-id": self.request_id,
+            **ratelimit,
+        }

@@ -1,0 +1,278 @@
+"""The pipeline: how a request to the API is answered, step by step, in the order the steps run.
+
+1. **Read and check.** The body is read (JSON, or a multipart form for uploads) and the endpoint's
+   `prepare` checks it and resolves the model on the simulated date: OpenAI's 400/404 otherwise.
+2. **Choose the reply source.** The first scripted rule that fits; else the cassette in use (a recording,
+   or the upstream when recording; a miss is the cassette's 400); else, in strict mode, a 400 naming the
+   nearest rule; else the deterministic generator.
+3. **Faults and the limiter.** A scripted error is answered as it is and uses no quota. Any other reply
+   takes its cost from the rate limiter first: a 429 instead leaves the rule unused. Then scripted delays.
+4. **Render.** The endpoint's JSON body or SSE stream (paced and broken as scripted), or recorded bytes.
+5. **Journal.** What was asked, what was answered and where it came from; noted before the last byte
+   goes out, so a client that reads the journal after its answer finds the entry.
+
+With a cassette in use, a request that mockai's own checks refuse is still answered by its recording
+(or the upstream, when recording): the recording is the real API's answer. `GET /v1/models` and the
+admin API never go through the cassette.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockai import errors
+from mockai.call import Ctx
+from mockai.endpoints import models
+from mockai.endpoints.contract import Endpoint, Stream
+from mockai.endpoints.uploads import MAX_UPLOAD_BYTES, parse_form
+from mockai.generation import generator
+from mockai.recording import keys, proxy
+from mockai.recording.session import CassetteSession
+from mockai.reply import Reply
+from mockai.secrets import mask_headers
+from mockai.server.exchange import Exchange
+from mockai.server.limiter import Decision
+from mockai.server.state import MockState
+from mockai.wire import JSON, json_bytes, send_body, send_stream
+
+GENERATED = Reply()
+"""The reply when nothing is scripted: every field is the generator's."""
+STREAM_ERROR = errors.OpenAIError(
+    500, "The server had an error while processing your request. Sorry about that!", type="server_error"
+).body()
+"""The event a scripted `error_after` sends mid-stream."""
+
+
+async def answer(
+    state: MockState, ex: Exchange, endpoint: Endpoint[Any], model_from_path: str | None
+) -> None:
+    """Answer one request to a model endpoint, through every step above."""
+    ex.endpoint = endpoint.name
+    # 1. Read and check.
+    try:
+        body = await _read(state, ex, endpoint)
+        if model_from_path is not None:
+            body = ex.body = {**body, "model": model_from_path}
+        ctx = context(state, ex, endpoint.name, body)
+        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+    except errors.OpenAIError:
+        if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
+            return
+        raise
+    call = plan.call
+
+    # 2. Choose the reply source; the limiter's say comes with the choice, so a refused rule is not used up.
+    decision: Decision | None = None
+
+    def admit(reply: Reply) -> bool:
+        nonlocal decision
+        if reply.error is not None:
+            return True  # scripted errors use no quota
+        decision = state.limiter.check(ex.api_key, call.model, plan.cost)
+        return decision.allowed
+
+    reply = state.rules.choose(call, admit)
+    if reply is None:
+        if state.cassette is not None:
+            await from_cassette(state, ex)
+            return
+        if state.strict:
+            error = unmatched(state.rules.explain(call))
+            await send_error(state, ex, error, model=call.model, source="unmatched")
+            return
+        reply = GENERATED
+        admit(reply)
+
+    # 3. Scripted faults, the limiter, delays. Limits key on the id the client sent (`gpt-4o`, as OpenAI's
+    # 429 texts name it), so a scenario's `limits: {gpt-4o: ...}` applies; a glob `gpt-4o*` covers snapshots.
+    if reply.error is not None:
+        error = scripted_error(reply, ex, body)
+        if reply.delay and await pause(ex, reply.delay):
+            journal(
+                state, ex, error.status, reply.source, error.body()
+            )  # the client left: journaled, not sent
+            return
+        await send_error(state, ex, error, model=call.model, source=reply.source)
+        return
+    assert decision is not None
+    if decision.error is not None:
+        await send_error(state, ex, decision.error, model=call.model, source="limiter")
+        return
+    if reply.delay and await pause(ex, reply.delay):
+        journal(state, ex, 200, reply.source)  # the client left: journaled, not sent
+        return
+
+    # 4. Render, 5. journal.
+    headers = ex.headers_out(decision.headers)
+    headers["openai-model"] = plan.resolved.name
+    rendered = endpoint.render(plan, reply, ctx)
+    journal(state, ex, 200, reply.source)
+    if isinstance(rendered, Stream):
+        send = ex.answer()
+        await send_stream(
+            send, ex.receive, headers, rendered.events, reply.stream, STREAM_ERROR, rendered.done
+        )
+    else:
+        await send_body(ex.answer(), 200, rendered.content_type, rendered.data, headers)
+
+
+async def answer_models(state: MockState, ex: Exchange) -> None:
+    """`GET /v1/models[/{id}]`: always from the catalogue on the simulated date, never a cassette."""
+    body = models.answer(ex.method, ex.path, state.as_of)
+    journal(state, ex, 200, "catalogue")
+    headers = ex.headers_out(state.limiter.peek(ex.api_key, ""))
+    await send_body(ex.answer(), 200, JSON, json_bytes(body), headers)
+
+
+async def from_cassette(state: MockState, ex: Exchange) -> None:
+    """Answer from the cassette in use: its recording, else the upstream when recording, else its 400."""
+    session = state.cassette
+    assert session is not None
+    if not await _recorded(state, session, ex):
+        error = session.miss_error(ex.method, ex.path, _normal(session, ex))
+        await send_error(state, ex, error, source="cassette")
+
+
+async def _recorded(state: MockState, session: CassetteSession, ex: Exchange) -> bool:
+    """Replay the recording of this request, or forward it upstream when the session records; False if neither."""
+    raw = ex.raw if ex.raw is not None else await ex.read_body(state.settings.max_body_bytes)
+    normal = _normal(session, ex)
+    recorded = session.find(normal)
+    if recorded is not None:
+        await proxy.replay(_Client(state, ex, "cassette"), recorded, session.options.replay_speed)
+        return True
+    if not session.records:
+        return False
+    outgoing = proxy.Outgoing(ex.method, ex.path, ex.query, list(ex.scope["headers"]), raw)
+    await session.forward(outgoing, _Client(state, ex, "upstream"))
+    return True
+
+
+def _normal(session: CassetteSession, ex: Exchange) -> dict[str, Any]:
+    ex.body = keys.parse_body(ex.raw or b"", ex.headers.get("content-type", ""))
+    return session.normal_form(ex.method, ex.path, ex.query, ex.body)
+
+
+@dataclass
+class _Client:
+    """The client of a cassette or upstream answer, as mockai.recording.proxy.Client."""
+
+    state: MockState
+    ex: Exchange
+    source: str
+
+    def answer(self) -> Any:
+        return self.ex.answer()
+
+    async def error(self, exc: errors.OpenAIError) -> None:
+        await send_error(self.state, self.ex, exc, source=self.source)
+
+    def journal(self, status: int, error: Mapping[str, Any] | None) -> None:
+        journal(self.state, self.ex, status, self.source, error)
+
+
+# -- the steps' parts ----------------------------------------------------------------------------------
+
+
+async def _read(state: MockState, ex: Exchange, endpoint: Endpoint[Any]) -> dict[str, Any]:
+    """The body as a dict: JSON, or an upload's multipart form."""
+    limit = state.settings.max_body_bytes
+    if endpoint.form:
+        raw = await ex.read_body(min(MAX_UPLOAD_BYTES, limit))
+        ex.body = await parse_form(raw, ex.headers.get("content-type", ""))
+        return dict(ex.body)
+    body = await ex.read_json(limit)
+    if not isinstance(body, dict):
+        # [UNVERIFIED] wording: the real API rejects a non-object body with a 400.
+        raise errors.OpenAIError(
+            400,
+            f"Invalid type for request body: expected an object, but got {errors.describe_type(body)} instead.",
+            code="invalid_type",
+        )
+    return body
+
+
+def context(state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, Any]) -> Ctx:
+    """What rendering needs besides the body: the clock, the seed, and the digest every id derives from."""
+    digest = generator.digest(state.seed, endpoint, body)
+    created = int(time.time()) if state.settings.real_time else generator.created(state.as_of, digest)
+    return Ctx(as_of=state.as_of, seed=state.seed, digest=digest, created=created, path=ex.path)
+
+
+def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> errors.OpenAIError:
+    """A rule's `error:` as OpenAI would send it: the standard body of its status, with what the rule sets."""
+    e = reply.error
+    assert e is not None
+    base = errors.for_status(
+        e.status, ex.request_id, str(body.get("model", "")), ex.api_key, e.type or e.code
+    )
+    return errors.OpenAIError(
+        e.status,
+        e.message or base.message,
+        type=e.type or base.type,
+        param=e.param if e.param is not None else base.param,
+        code=e.code if e.code is not None else base.code,
+        headers={**base.headers, **e.headers},
+    )
+
+
+def unmatched(explanation: str) -> errors.OpenAIError:
+    """Strict mode's answer to a call no rule matches: the engine's explanation, nearest rule first."""
+    if not explanation.startswith("no rule matched"):  # a rule fitted but its gates or `times` refused
+        explanation = f"no rule matched this call; {explanation}"
+    hint = "strict mode is on: add a rule for this call, or turn strict off to get the generated reply."
+    return errors.OpenAIError(400, f"mockai: {explanation}\n{hint}", code="mockai_no_rule_matched")
+
+
+async def pause(ex: Exchange, seconds: float) -> bool:
+    """Hold the answer back `seconds`; True, as soon as it happens, if the client hangs up meanwhile.
+
+    A client that timed out is gone: its task ends now, not when a scripted 30 s delay is over."""
+
+    async def hang_up() -> None:
+        while (await ex.receive())["type"] != "http.disconnect":
+            await asyncio.sleep(seconds)  # a server whose receive() answers at once: just wait the delay out
+
+    try:
+        await asyncio.wait_for(hang_up(), seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+async def send_error(
+    state: MockState, ex: Exchange, exc: errors.OpenAIError, model: str = "", source: str = "error"
+) -> None:
+    """Answer with an error in OpenAI's envelope, with the limiter's headers for `model`, and journal it."""
+    headers = ex.headers_out({})
+    if not any(k.startswith("x-ratelimit-") for k in exc.headers) and not ex.path.startswith("/_mockai/"):
+        headers.update(state.limiter.peek(ex.api_key, model))
+    headers.update(exc.headers)
+    body = exc.body()
+    journal(state, ex, exc.status, source, body)
+    await send_body(ex.answer(), exc.status, JSON, json_bytes(body), headers)
+
+
+def journal(
+    state: MockState, ex: Exchange, status: int, source: str, error: Mapping[str, Any] | None = None
+) -> None:
+    """Note the answer in the journal (admin requests are not journaled)."""
+    ex.source = source
+    if ex.path.startswith("/_mockai/"):
+        return
+    reply: dict[str, Any] = {"source": source}
+    if error is not None:
+        reply["error"] = error["error"]
+    state.journal.record(
+        method=ex.method,
+        path=ex.path,
+        headers=mask_headers(ex.headers),
+        json=ex.body,
+        status=status,
+        endpoint=ex.endpoint,
+        reply=reply,
+    )

@@ -1,0 +1,147 @@
+"""Bytes on the wire: JSON bodies as the API writes them, and SSE streams with their pacing and scripted faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from starlette.types import Receive, Send
+
+from mockai.reply import StreamPlan
+
+JSON = "application/json"
+SSE = "text/event-stream; charset=utf-8"
+CUT_MESSAGE = "ASGI callable returned without completing response."
+
+
+def json_bytes(obj: Any) -> bytes:
+    """A body as the real API writes it: pretty-printed with 2-space indents.
+
+    orjson writes it, some twenty times faster than json.dumps(indent=2), which drops to pure Python
+    with an indent: encoding was the largest cost of a chat answer and nearly all of an embedding's. What
+    orjson refuses (a lone surrogate echoed from the request, an int past 64 bits, an unknown type) goes to
+    json.dumps, so those bodies and errors are as before."""
+    try:
+        return orjson.dumps(obj, option=_PRETTY)
+    except TypeError:
+        # backslashreplace: a lone surrogate from the request becomes a valid \udXXX escape.
+        return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
+_PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+"""Indented as the real API's bodies; dataclasses and dates are no JSON of ours: json.dumps refuses them."""
+
+
+def event_bytes(obj: Any) -> bytes:
+    """One SSE event: `data: <compact JSON>` and a blank line."""
+    try:
+        data = orjson.dumps(obj, option=_COMPACT)
+    except TypeError:
+        data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
+    return b"data: " + data + b"\n\n"
+
+
+_COMPACT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+DONE = b"data: [DONE]\n\n"
+_NEVER = sys.maxsize
+"""A fault index no stream reaches: no fault."""
+
+
+def raw_headers(
+    content_type: str, headers: Mapping[str, str], length: int | None = None
+) -> list[tuple[bytes, bytes]]:
+    out = [(b"content-type", content_type.encode("latin-1"))]
+    if length is not None:
+        out.append((b"content-length", str(length).encode()))
+    out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    return out
+
+
+async def send_body(
+    send: Send, status: int, content_type: str, body: bytes, headers: Mapping[str, str]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": raw_headers(content_type, headers, len(body)),
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_stream(
+    send: Send,
+    receive: Receive,
+    headers: Mapping[str, str],
+    events: Iterable[Any],
+    plan: StreamPlan,
+    error: Mapping[str, Any] | None = None,
+    done: bool = True,
+) -> str:
+    """Send `events` as SSE (then `[DONE]` when `done`), applying pacing and faults. Returns how the stream
+    ended: "done", "cut", "error", "malformed" or "disconnected"."""
+    await send({"type": "http.response.start", "status": 200, "headers": raw_headers(SSE, headers)})
+    gone = asyncio.Event()
+    pace = plan.tokens_per_second
+    watcher = asyncio.ensure_future(_watch_disconnect(receive, gone)) if pace else None
+    # A fault at chunk i, whichever comes first; no fault: past any index.
+    cut, fail, garble = (
+        _NEVER if n is None else n for n in (plan.cut_after, plan.error_after, plan.malformed_after)
+    )
+    first_fault = min(cut, fail, garble)
+    try:
+        for i, event in enumerate(events):
+            if i >= first_fault:
+                if i >= cut:
+                    # Returning without the final body message makes the server drop the connection mid-body.
+                    return "cut"
+                if i >= fail:
+                    await send(
+                        {"type": "http.response.body", "body": event_bytes(error or {}), "more_body": False}
+                    )
+                    return "error"
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b'data: {"id": "chatcmpl-broken", "choices": [\n\n',
+                        "more_body": False,
+                    }
+                )
+                return "malformed"
+            await send({"type": "http.response.body", "body": event_bytes(event), "more_body": True})
+            if pace:
+                await asyncio.sleep(max(1, plan.chunk_tokens) / pace)
+                if gone.is_set():
+                    return "disconnected"
+        await send({"type": "http.response.body", "body": DONE if done else b"", "more_body": False})
+        return "done"
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+class _QuietCuts(logging.Filter):
+    """Scripted stream cuts are on purpose: keep uvicorn from logging them as app errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return CUT_MESSAGE not in record.getMessage()
+
+
+def quiet_scripted_cuts() -> None:
+    logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
