@@ -35,9 +35,11 @@ check: $(CHECK_STAMP)
 
 # The clients people use (openai 3.x and 0.28.1, langchain-openai, litellm, the Node SDK), each in its own
 # environment under tests/compat/.envs/ (built on first use, then cached), against one mockai server;
-# every body checked against OpenAI's schemas. Prints a client x endpoint matrix.
+# every body checked against OpenAI's schemas. Prints a client x endpoint matrix. It also checks the main
+# suite's bodies: by running it under the tap, or, with COMPAT_ARGS="--main-tap DIR", from the tap of a run
+# already made with MOCKAI_TAP=DIR (what .ci/run does, so CI runs the suite once).
 compat: $(STAMP)
-	$(BIN)/python tests/compat/run.py
+	$(BIN)/python tests/compat/run.py $(COMPAT_ARGS)
 
 # Side by side, in one run: throughput vs a bare Starlette floor and the peers (Prism, mockllm: installed
 # into bench/.peers/ on first use), per-call cost vs httpx.MockTransport, start-up, replay scale, streaming.
@@ -52,7 +54,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info tests/compat/.envs
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info tests/compat/.envs .mockai-tap
 
 # The long load run: 20,000 mixed requests (streams included) at 64 connections against a server in its own
 # process; fails on any error or on more than 64 MB of server RSS growth. `make test` runs a 1,500-request one.

@@ -107,7 +107,8 @@ def pytest_run(directory: Path, *args: str) -> float:
 
 
 def fixture_in_pytest(tests: int, repeats: int) -> tuple[float, float]:
-    """Per-test seconds: the fixture (all tests use it vs only the first), and the plugin for tests that don't."""
+    """Per-test seconds: the fixture (all tests use it vs only the first), and the plugin for tests
+    that don't."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         variants = {}
@@ -144,7 +145,8 @@ def main() -> None:
     in_pytest, plugin_idle = fixture_in_pytest(args.tests, args.repeats)
     floor = costs["floor (MockTransport, canned body)"]
     print(
-        f"per mocked call (openai {openai.__version__}, {http_library().__name__}; median of {args.repeats} x {args.calls} calls)"
+        f"per mocked call (openai {openai.__version__}, {http_library().__name__}; "
+        f"median of {args.repeats} x {args.calls} calls)"
     )
     print(f"  {'transport':40} {'us/call':>9} {'x floor':>8}")
     for name, seconds in costs.items():

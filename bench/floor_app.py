@@ -6,7 +6,8 @@ gives it the very bytes mockai answered, so both sides move the same data:
 
     python bench/floor_app.py --port 0 --canned canned.json
 
-`canned.json` maps a path to `{"content_type": ..., "headers": [[name, value], ...], "chunks": [base64, ...]}`:
+`canned.json` maps a path to
+`{"content_type": ..., "headers": [[name, value], ...], "chunks": [base64, ...]}`:
 mockai's own response headers too, since the server's cost grows with each header it writes. One chunk is
 answered as a plain `Response`, several as a `StreamingResponse` with one ASGI send per chunk, as a stream is.
 Prints `floor serving http://127.0.0.1:PORT` once it accepts connections.
@@ -74,7 +75,8 @@ def main() -> None:
     parser.add_argument("--canned", type=Path, required=True)
     args = parser.parse_args()
     app = build_app(json.loads(args.canned.read_text()))
-    # Same socket set-up as mockai.server.runner.bind: IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets.
+    # Same socket set-up as mockai.server.runner.bind: IPPROTO_TCP so asyncio sets TCP_NODELAY on
+    # accepted sockets.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))

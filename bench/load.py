@@ -30,7 +30,8 @@ wrk.body = [==[{body}]==]
 {headers}
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('WRKJSON {{"requests":%d,"duration_us":%d,"bytes":%d,"errors":%d,"status_errors":%d,"p50_us":%d,"p99_us":%d}}\\n',
+  io.write(string.format('WRKJSON {{"requests":%d,"duration_us":%d,"bytes":%d,"errors":%d,\
+"status_errors":%d,"p50_us":%d,"p99_us":%d}}\\n',
     summary.requests, summary.duration, summary.bytes, e.connect + e.read + e.write + e.timeout, e.status,
     latency:percentile(50), latency:percentile(99)))
 end

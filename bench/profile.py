@@ -3,7 +3,8 @@
 Prints the top functions by own time (the frame on top of the stack) and by inclusive time (anywhere on
 the stack), as a share of all samples. py-spy is installed into .venv on first use (`pip install py-spy`).
 
-    .venv/bin/python bench/profile.py [--scenario chat|embeddings_b64|stream] [--seconds 8] [--top 20] [--source DIR]
+    .venv/bin/python bench/profile.py [--scenario chat|embeddings_b64|stream] [--seconds 8]
+        [--top 20] [--source DIR]
 """
 
 from __future__ import annotations

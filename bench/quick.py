@@ -70,7 +70,8 @@ def main() -> None:
         # The load runs in this process, the server in its own: one core each on a 2-core machine.
         done, errors = asyncio.run(load(url, args.seconds, args.concurrency))
         print(
-            f"short chat completion: {done / args.seconds:.0f} requests/s over {args.seconds:.0f} s, {args.concurrency} connections, {errors} errors"
+            f"short chat completion: {done / args.seconds:.0f} requests/s over {args.seconds:.0f} s, "
+            f"{args.concurrency} connections, {errors} errors"
         )
     finally:
         proc.terminate()

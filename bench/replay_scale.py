@@ -107,7 +107,8 @@ def measure(n: int, folder: Path, lookups: int = 2000) -> None:
     lookup_us = (time.perf_counter() - t) / lookups * 1e6
     size = path.stat().st_size / 1e6
     print(
-        f"{n:>7,} interactions  {size:8.1f} MB  write {write_s:6.2f} s  load {load_s:6.3f} s  lookup {lookup_us:7.1f} us"
+        f"{n:>7,} interactions  {size:8.1f} MB  write {write_s:6.2f} s  "
+        f"load {load_s:6.3f} s  lookup {lookup_us:7.1f} us"
     )
 
 

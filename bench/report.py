@@ -30,8 +30,10 @@ def header(results: dict[str, Any]) -> str:
     if "load_average_at_end" in m:
         load += f", {m['load_average_at_end']:.1f} at end"
     return (
-        f"mockai {m['mockai']} benchmark, {m['date']}: {m['cpu']}, {m['cores']} cores, {m['os']}, Python {m['python']} ({load}).\n"
-        "Every figure is from this one run, the median of its repeats; every comparison is a ratio of two such figures."
+        f"mockai {m['mockai']} benchmark, {m['date']}: {m['cpu']}, {m['cores']} cores, {m['os']}, "
+        f"Python {m['python']} ({load}).\n"
+        "Every figure is from this one run, the median of its repeats; "
+        "every comparison is a ratio of two such figures."
     )
 
 
@@ -43,7 +45,8 @@ def throughput_table(servers: dict[str, Any]) -> list[str]:
     floor = targets.get(FLOOR, {})
     others = [name for name in targets if name not in ("mockai", FLOOR)]
     lines = [
-        f"### 1. Server throughput, requests/s ({servers['generator']}, 1 thread, {servers['connections']} connections, "
+        f"### 1. Server throughput, requests/s ({servers['generator']}, 1 thread, "
+        f"{servers['connections']} connections, "
         f"{servers['seconds']:.0f} s a run, median of {servers['rounds']} rounds)",
         "",
         "| "
@@ -93,7 +96,8 @@ def streaming_table(servers: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|",
     ]
     lines.append(
-        f"| chunks/s, no pacing ({m.get('events', 0)} chunks a stream) | {_n(m.get('chunks_per_s', 0))} | {_n(f.get('chunks_per_s', 0))} | "
+        f"| chunks/s, no pacing ({m.get('events', 0)} chunks a stream) | {_n(m.get('chunks_per_s', 0))} | "
+        f"{_n(f.get('chunks_per_s', 0))} | "
         f"{_ratio(m.get('chunks_per_s'), f.get('chunks_per_s'))} |"
     )
     p = servers.get("paced")
@@ -102,7 +106,8 @@ def streaming_table(servers: dict[str, Any]) -> list[str]:
             "",
             "| paced stream | asked tokens/s | measured tokens/s | asked / measured |",
             "|---|---:|---:|---:|",
-            f"| {p['tokens']} tokens, `stream: {{tokens_per_second: {p['asked']}}}` | {p['asked']} | {p['measured']:.1f} | {p['asked_over_measured']:.3f} |",
+            f"| {p['tokens']} tokens, `stream: {{tokens_per_second: {p['asked']}}}` | {p['asked']} | "
+            f"{p['measured']:.1f} | {p['asked_over_measured']:.3f} |",
         ]
     return lines
 
@@ -113,7 +118,8 @@ def per_call_table(per_call: dict[str, Any]) -> list[str]:
     costs: dict[str, float] = per_call["seconds_per_call"]
     floor = next(v for k, v in costs.items() if k.startswith("floor"))
     lines = [
-        f"### 3. Per call: `client.chat.completions.create`, {per_call['calls']:,} calls x {per_call['repeats']}, median",
+        f"### 3. Per call: `client.chat.completions.create`, "
+        f"{per_call['calls']:,} calls x {per_call['repeats']}, median",
         "",
         "| transport | us a call | x MockTransport floor |",
         "|---|---:|---:|",
@@ -130,8 +136,10 @@ def startup_table(s: dict[str, Any]) -> list[str]:
         "",
         "| measure | mockai | bare Starlette (floor) | mockai / floor |",
         "|---|---:|---:|---:|",
-        f"| import | {s['import_mockai_s'] * 1000:,.0f} ms | {s['import_floor_s'] * 1000:,.0f} ms | {_ratio(s['import_mockai_s'], s['import_floor_s'])} |",
-        f"| process start to first answer | {s['first_answer_mockai_s'] * 1000:,.0f} ms | {s['first_answer_floor_s'] * 1000:,.0f} ms | "
+        f"| import | {s['import_mockai_s'] * 1000:,.0f} ms | {s['import_floor_s'] * 1000:,.0f} ms | "
+        f"{_ratio(s['import_mockai_s'], s['import_floor_s'])} |",
+        f"| process start to first answer | {s['first_answer_mockai_s'] * 1000:,.0f} ms | "
+        f"{s['first_answer_floor_s'] * 1000:,.0f} ms | "
         f"{_ratio(s['first_answer_mockai_s'], s['first_answer_floor_s'])} |",
     ]
 
@@ -143,15 +151,19 @@ def replay_table(r: dict[str, Any]) -> list[str]:
     base = rows[0]["lookup_s"]
     first = rows[0]["lookup_passes_s"][0]
     lines = [
-        f"### 5. Replay scale (lookup: median of {r['repeats']} passes of {r['lookups']:,} random requests; first pass apart)",
+        f"### 5. Replay scale (lookup: median of {r['repeats']} passes of {r['lookups']:,} random requests; "
+        "first pass apart)",
         "",
-        "| interactions | file | load | load a interaction | lookup | lookup / lookup at 10 | first pass after load | first pass / at 10 |",
+        "| interactions | file | load | load a interaction | lookup | lookup / lookup at 10 | "
+        "first pass after load | first pass / at 10 |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['interactions']:,} | {row['mb']:.1f} MB | {row['load_s']:.2f} s | {row['load_s'] / row['interactions'] * 1e6:.1f} us | "
-            f"{row['lookup_s'] * 1e6:.0f} us | {row['lookup_s'] / base:.2f} | {row['lookup_passes_s'][0] * 1e6:.0f} us | "
+            f"| {row['interactions']:,} | {row['mb']:.1f} MB | {row['load_s']:.2f} s | "
+            f"{row['load_s'] / row['interactions'] * 1e6:.1f} us | "
+            f"{row['lookup_s'] * 1e6:.0f} us | {row['lookup_s'] / base:.2f} | "
+            f"{row['lookup_passes_s'][0] * 1e6:.0f} us | "
             f"{row['lookup_passes_s'][0] / first:.2f} |"
         )
     return lines
@@ -189,7 +201,8 @@ def chart(results: dict[str, Any], path: Path) -> str:
     _startup_panel(axes[1][1], results.get("startup"), results.get("servers"))
     m = results["machine"]
     fig.suptitle(
-        f"mockai {m['mockai']}, measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}",
+        f"mockai {m['mockai']}, measured {m['date']} on {m['cpu']} ({m['cores']} cores), "
+        f"Python {m['python']}",
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.96))
@@ -284,7 +297,8 @@ def _startup_panel(ax: Any, startup: dict[str, Any] | None, servers: dict[str, A
         ax.text(
             0.02,
             0.97,
-            f"paced stream: asked {paced['asked']} tokens/s,\nmeasured {paced['measured']:.1f} (asked/measured {paced['asked_over_measured']:.3f})",
+            f"paced stream: asked {paced['asked']} tokens/s,\nmeasured {paced['measured']:.1f} "
+            f"(asked/measured {paced['asked_over_measured']:.3f})",
             transform=ax.transAxes,
             ha="left",
             va="top",

@@ -7,7 +7,8 @@ the same run, each the median of repeats:
   1. server throughput  mockai vs a bare Starlette app on the same stack answering the same bytes (the
                         floor), and vs the peers (Prism on OpenAI's spec, mockllm); wrk on loopback
   2. streaming          chunks/s with no pacing (vs the floor); paced streams, tokens/s asked vs measured
-  3. per call           openai SDK calls through the fixture vs an httpx MockTransport (bench/fixture_overhead.py)
+  3. per call           openai SDK calls through the fixture vs an httpx MockTransport
+                        (bench/fixture_overhead.py)
   4. start-up           import time and process start to first answer, vs the floor (bench/quick.py)
   5. replay scale       cassette load and lookup at 10 / 10,000 / 100,000 interactions (bench/replay_scale.py)
 
@@ -230,7 +231,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="DIR",
-        help="also load mockai from this source tree (e.g. `git archive HEAD` unpacked): before/after in one run",
+        help=(
+            "also load mockai from this source tree (e.g. `git archive HEAD` unpacked): "
+            "before/after in one run"
+        ),
     )
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
     parser.add_argument(

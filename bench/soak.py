@@ -128,13 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         proc.wait(timeout=10)
     growth = (after - before) / 1024
     print(
-        f"requests: {done} (+{warm} warm-up) in {elapsed:.1f} s = {done / elapsed:.0f}/s at {args.concurrency} connections"
+        f"requests: {done} (+{warm} warm-up) in {elapsed:.1f} s = {done / elapsed:.0f}/s "
+        f"at {args.concurrency} connections"
     )
     print(f"errors: {len(problems)}")
     for line in problems[:10]:
         print("  " + line)
     print(
-        f"server RSS: {before / 1024:.1f} MB before, {after / 1024:.1f} MB after ({growth:+.1f} MB); journal holds {len(journal)} entries"
+        f"server RSS: {before / 1024:.1f} MB before, {after / 1024:.1f} MB after ({growth:+.1f} MB); "
+        f"journal holds {len(journal)} entries"
     )
     return 1 if problems or growth > args.max_growth_mb else 0
 

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from mockai.testing.assertions import ExpectationError
     from mockai.testing.mock import MockAI
 
-# Imported on first use: pytest loads this package for the plugin in every run, so `import mockai` stays cheap.
+# Imported on first use: pytest loads this package for the plugin in every run, so `import mockai` stays
+# cheap.
 _LAZY = {
     "ExpectationError": "mockai.testing.assertions",
     "MockAI": "mockai.testing.mock",

@@ -1,4 +1,5 @@
-"""What was asked: one request to a model endpoint (`Call`), and what is known about it besides its body (`Ctx`).
+"""What was asked: one request to a model endpoint (`Call`), and what is known about it besides its body
+(`Ctx`).
 
 Scenario rules match against a `Call`, cassettes key on it, the generator hashes it. The app builds it
 once per request after validation, so nothing downstream re-parses the body.

@@ -195,7 +195,8 @@ def serve(args: Any) -> int:
     except OSError as exc:
         state.eject()
         raise UsageError(
-            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): is another server using "
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): is another server "
+            "using "
             "that port? Pick another with --port N, or --port 0 for a free one."
         ) from None
     port = sock.getsockname()[1]
@@ -218,7 +219,8 @@ def serve(args: Any) -> int:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             print(
-                f"mockai {__version__} serving http://{host}:{port}/v1 (as of {state.as_of}, seed {state.seed})",
+                f"mockai {__version__} serving http://{host}:{port}/v1 (as of {state.as_of}, seed "
+                f"{state.seed})",
                 flush=True,
             )
 

@@ -49,7 +49,8 @@ class OpenAIError(Exception):
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
     def __repr__(self) -> str:
-        return f"OpenAIError({self.status}, {self.message!r}, type={self.type!r}, param={self.param!r}, code={self.code!r})"
+        fields = f"type={self.type!r}, param={self.param!r}, code={self.code!r}"
+        return f"OpenAIError({self.status}, {self.message!r}, {fields})"
 
 
 HELP = "help.openai.com"
@@ -134,7 +135,8 @@ def model_not_found(model: str) -> OpenAIError:
 def model_deprecated(model: str) -> OpenAIError:
     return OpenAIError(
         404,
-        f"The model `{model}` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations",
+        f"The model `{model}` has been deprecated, learn more here: "
+        "https://platform.openai.com/docs/deprecations",
         code="model_not_found",
     )
 
@@ -168,7 +170,8 @@ def server_error(request_id: str) -> OpenAIError:
 
 
 def bad_gateway() -> OpenAIError:
-    # [UNVERIFIED] OpenAI's 502 comes from Cloudflare as HTML; SDKs only read the status. We keep the envelope.
+    # [UNVERIFIED] OpenAI's 502 comes from Cloudflare as HTML; SDKs only read the status. We keep the
+    # envelope.
     return OpenAIError(502, "Bad gateway.", type="server_error", code="bad_gateway")
 
 
@@ -212,7 +215,8 @@ def missing_api_key() -> OpenAIError:
     return OpenAIError(
         401,
         "You didn't provide an API key. You need to provide your API key in an Authorization header using "
-        "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
+        "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) "
+        "if "
         "you're accessing the API from your browser and are prompted for a username and password. You can "
         "obtain an API key from https://platform.openai.com/account/api-keys.",
         headers={"www-authenticate": 'Bearer realm="OpenAI API"'},

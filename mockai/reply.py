@@ -34,7 +34,8 @@ class ErrorReply:
 
 @dataclass(frozen=True)
 class StreamPlan:
-    """How a streamed reply is paced and broken. Counts are SSE chunks sent, the first (role) chunk included."""
+    """How a streamed reply is paced and broken. Counts are SSE chunks sent, the first (role) chunk
+    included."""
 
     tokens_per_second: float | None = None
     chunk_tokens: int = 1

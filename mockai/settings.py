@@ -126,7 +126,8 @@ def check_url(value: Any, name: str) -> str:
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
         raise UsageError(
-            f"mockai: {name} must be an http(s) base URL such as https://api.openai.com/v1 (no query); got {value!r}"
+            f"mockai: {name} must be an http(s) base URL such as https://api.openai.com/v1 (no query); got "
+            f"{value!r}"
         )
     return str(value).rstrip("/")
 

@@ -1,3 +1,4 @@
-"""mockai's version, in a module of its own so any part of mockai can read it without importing the package's API."""
+"""mockai's version, in a module of its own so any part of mockai can read it without importing the package's
+API."""
 
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
-"""Bytes on the wire: JSON bodies as the API writes them, and SSE streams with their pacing and scripted faults."""
+"""Bytes on the wire: JSON bodies as the API writes them, and SSE streams with their pacing and scripted
+faults."""
 
 from __future__ import annotations
 

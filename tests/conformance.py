@@ -1,8 +1,9 @@
 """Validate mockai's bodies against OpenAI's own OpenAPI spec (shared/reference/openapi/).
 
 Tests validate against tests/data/openapi-subset.json, the schemas they need extracted from the spec,
-so they run without shared/ beside the clone; test_conformance_data checks it is current. OpenAPI's `nullable: true` (3.0 style, also used inside the 3.1
-file) is rewritten to JSON Schema's `type: [..., "null"]` so a plain Draft 2020-12 validator applies.
+so they run without shared/ beside the clone; test_conformance_data checks it is current. OpenAPI's
+`nullable: true` (3.0 style, also used inside the 3.1 file) is rewritten to JSON Schema's
+`type: [..., "null"]` so a plain Draft 2020-12 validator applies.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ def test_a_clock_that_is_not_a_date_is_refused_with_the_format(http: httpx.Clien
     refused = http.put("/_mockai/clock", json={"as_of": "July 6"})
     assert refused.status_code == 400
     assert refused.json() == envelope(
-        "as_of must be a date as YYYY-MM-DD (for example 2023-07-06), got 'July 6'", "as_of"
+        "mockai: as_of must be a date as YYYY-MM-DD, e.g. '2023-07-06'; got 'July 6'", "as_of"
     )
 
 
@@ -135,7 +135,8 @@ def test_a_scenario_with_mistakes_is_refused_whole_with_each_problem_and_the_old
     assert refused.json() == envelope(
         "mockai: the scenario has mistakes: 3 problems:\n"
         "unknown key 'sed'. Did you mean 'seed'? Valid keys: name, description, rules, limits, as_of, seed.\n"
-        "rule 1: unknown match key 'endpont'. Did you mean 'endpoint'? Valid keys: any_message, call, contains, "
+        "rule 1: unknown match key 'endpont'. Did you mean 'endpoint'? "
+        "Valid keys: any_message, call, contains, "
         "endpoint, icontains, json, model, probability, regex, state, stream, system, tools.\n"
         "rule 2: times must be a whole number of at least 1; got 0"
     )
@@ -148,20 +149,24 @@ def test_a_scenario_with_mistakes_is_refused_whole_with_each_problem_and_the_old
         (
             "/_mockai/rules",
             {"match": {"contains": "x"}},
-            "mockai: the rule has mistakes: rule 1: a rule needs reply: {...} (one answer) or replies: [...] (answers in order); one is missing",
+            "mockai: the rule has mistakes: rule 1: a rule needs reply: {...} (one answer) "
+            "or replies: [...] (answers in order); one is missing",
         ),
         (
             "/_mockai/rules",
             {"reply": {"error": {"status": 500, "headers": {"x-a": "one\ntwo"}}}},
-            "mockai: the rule has mistakes: rule 1: reply.error.headers: the value of 'x-a' must be one line of printable Latin-1; got 'one\\ntwo'",
+            "mockai: the rule has mistakes: rule 1: reply.error.headers: "
+            "the value of 'x-a' must be one line of printable Latin-1; got 'one\\ntwo'",
         ),
         (
             "/_mockai/scenario",
             "rules",
-            "mockai: the scenario has mistakes: a scenario must be a mapping such as:\nname: my-scenario\nrules:\n  - match: {contains: hello}\n    reply: {content: Hi}\ngot 'rules'",
+            "mockai: the scenario has mistakes: a scenario must be a mapping such as:\n"
+            "name: my-scenario\nrules:\n  - match: {contains: hello}\n    reply: {content: Hi}\n"
+            "got 'rules'",
         ),
         ("/_mockai/limits", [600], 'mockai: send {"rpm": N, "tpm": N, "model": "optional glob"}.'),
-        ("/_mockai/limits", {"rpm": 0}, "mockai: rpm must be a whole number >= 1, got 0."),
+        ("/_mockai/limits", {"rpm": 0}, "mockai: rpm must be a whole number of at least 1; got 0"),
     ],
 )
 def test_admin_writes_with_mistakes_answer_a_400_envelope_that_says_what_to_fix(
@@ -188,13 +193,15 @@ def test_a_body_that_is_not_json_gets_openais_bad_json_400(http: httpx.Client) -
             "GET",
             "/_mockai/scenario",
             405,
-            "Not allowed to GET on /_mockai/scenario. (HINT: Perhaps you meant to use a different HTTP method?)",
+            "Not allowed to GET on /_mockai/scenario. "
+            "(HINT: Perhaps you meant to use a different HTTP method?)",
         ),
         (
             "POST",
             "/_mockai/requests",
             405,
-            "Not allowed to POST on /_mockai/requests. (HINT: Perhaps you meant to use a different HTTP method?)",
+            "Not allowed to POST on /_mockai/requests. "
+            "(HINT: Perhaps you meant to use a different HTTP method?)",
         ),
     ],
 )

@@ -1,4 +1,5 @@
-"""Audio through the real openai client: speech out as real audio, uploads in as transcripts and translations."""
+"""Audio through the real openai client: speech out as real audio, uploads in as transcripts and
+translations."""
 
 from __future__ import annotations
 
@@ -73,7 +74,10 @@ def form(fields: dict[str, Any], file: tuple[str, bytes] | None) -> tuple[bytes,
         if v is not None
     ]
     if file is not None:
-        head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{file[0]}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        head = (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{file[0]}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
         parts.append(head.encode() + file[1] + b"\r\n")
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode(), {
         "content-type": f"multipart/form-data; boundary={BOUNDARY}"
@@ -201,7 +205,8 @@ def test_sse_sends_the_audio_as_base64_deltas_then_usage(http: httpx.Client) -> 
         ),
         (
             {"input": "a" * 4097},
-            "[{'type': 'string_too_long', 'loc': ('body', 'input'), 'msg': 'String should have at most 4096 characters', 'ctx': {'max_length': 4096}}]",
+            "[{'type': 'string_too_long', 'loc': ('body', 'input'), "
+            "'msg': 'String should have at most 4096 characters', 'ctx': {'max_length': 4096}}]",
         ),
         (
             {"model": "gpt-4o-mini-tts", "input": "1," * 2040},
@@ -209,7 +214,8 @@ def test_sse_sends_the_audio_as_base64_deltas_then_usage(http: httpx.Client) -> 
         ),
         (
             {"stream_format": "sse"},
-            "stream_format 'sse' is not compatible with model 'tts-1'. Use 'audio' instead, or gpt-4o-mini-tts.",
+            "stream_format 'sse' is not compatible with model 'tts-1'. "
+            "Use 'audio' instead, or gpt-4o-mini-tts.",
         ),
         ({"lang": "en"}, "Unrecognized request argument supplied: lang"),
         ({"model": "whisper-1"}, "Invalid model whisper-1. This endpoint does not support it."),
@@ -227,7 +233,10 @@ def test_bad_speech_requests_get_openais_error(
 
 
 def test_lone_surrogates_in_input_and_voice_id_still_give_audio(http: httpx.Client) -> None:
-    raw = b'{"model": "gpt-4o-mini-tts", "voice": {"id": "voice_\\ud800"}, "input": "hi \\udc00", "response_format": "opus"}'
+    raw = (
+        b'{"model": "gpt-4o-mini-tts", "voice": {"id": "voice_\\ud800"}, '
+        b'"input": "hi \\udc00", "response_format": "opus"}'
+    )
     response = http.post("/v1/audio/speech", content=raw)
     assert response.status_code == 200 and response.content.startswith(b"OggS")
 
@@ -447,13 +456,15 @@ async def test_the_async_client_gets_the_same_transcript(
             "/v1/audio/transcriptions",
             ("a.aiff", b"FORM"),
             {},
-            "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
+            "Invalid file format. "
+            "Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
         ),
         (
             "/v1/audio/transcriptions",
             ("upload", b"ID3"),
             {},
-            "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
+            "Invalid file format. "
+            "Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
         ),
         (
             "/v1/audio/transcriptions",
@@ -478,7 +489,8 @@ async def test_the_async_client_gets_the_same_transcript(
             "/v1/audio/transcriptions",
             ("a.wav", b""),
             {"model": "gpt-4o-transcribe", "response_format": "srt"},
-            "response_format 'srt' is not compatible with model 'gpt-4o-transcribe'. Use 'json' or 'text' instead.",
+            "response_format 'srt' is not compatible with model 'gpt-4o-transcribe'. "
+            "Use 'json' or 'text' instead.",
         ),
         (
             "/v1/audio/transcriptions",
@@ -539,9 +551,9 @@ def test_bad_uploads_get_openais_error(
 def test_the_file_sent_as_a_text_field_or_empty_is_refused(http: httpx.Client) -> None:
     content, headers = form({"model": "whisper-1", "file": "a.wav"}, None)
     as_text = http.post("/v1/audio/transcriptions", content=content, headers=headers)
-    assert (
-        error_of(as_text)["message"]
-        == "1 validation error for Request\nbody -> file\n  Expected UploadFile, received: <class 'str'> (type=value_error)"
+    assert error_of(as_text)["message"] == (
+        "1 validation error for Request\nbody -> file\n"
+        "  Expected UploadFile, received: <class 'str'> (type=value_error)"
     )
     empty = http.post("/v1/audio/transcriptions", data={"model": "whisper-1"}, files={"file": ("a.mp3", b"")})
     assert error_of(empty)["message"] == "The audio file could not be decoded or its format is not supported."

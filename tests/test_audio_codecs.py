@@ -22,7 +22,8 @@ LONGEST = ("Speech synthesis, 1 2 3! " * 200)[:4096]
 
 
 def decode(data: bytes, response_format: str) -> tuple[int, int, int, bytes]:
-    """(sample rate, channels, samples, s16 mono PCM when the decoder gives it) as FFmpeg strictly decodes `data`."""
+    """(sample rate, channels, samples, s16 mono PCM when the decoder gives it) as FFmpeg strictly
+    decodes `data`."""
     raw = response_format == "pcm"
     options = {"sample_rate": "24000", "channels": "1"} if raw else None
     with av.open(io.BytesIO(data), "r", format="s16le" if raw else None, options=options) as container:

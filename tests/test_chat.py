@@ -193,9 +193,9 @@ def test_json_object_mode_needs_the_word_json_in_the_messages(client: openai.Ope
         client.chat.completions.create(
             model="gpt-4o", messages=HELLO, response_format={"type": "json_object"}
         )
-    assert (
-        exc.value.body["message"]
-        == "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
+    assert exc.value.body["message"] == (
+        "'messages' must contain the word 'json' in some form, "
+        "to use 'response_format' of type 'json_object'."
     )
     content = (
         client.chat.completions.create(
@@ -279,11 +279,14 @@ async def test_the_async_client_gets_the_same_answer_as_the_sync_one(
 CONTEXT_CASES = [
     (
         {},
-        "This model's maximum context length is 8192 tokens. However, your messages resulted in {p} tokens. Please reduce the length of the messages.",
+        "This model's maximum context length is 8192 tokens. However, your messages resulted in {p} tokens. "
+        "Please reduce the length of the messages.",
     ),
     (
         {"max_tokens": 100},
-        "This model's maximum context length is 8192 tokens. However, you requested {t} tokens ({p} in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+        "This model's maximum context length is 8192 tokens. "
+        "However, you requested {t} tokens ({p} in the messages, 100 in the completion). "
+        "Please reduce the length of the messages or completion.",
     ),
 ]
 
@@ -362,9 +365,9 @@ def test_an_alias_reports_the_snapshot_it_pointed_to_on_the_simulated_date(
 def test_a_completion_model_on_chat_gets_not_a_chat_model(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as exc:
         client.chat.completions.create(model="gpt-3.5-turbo-instruct", messages=HELLO)
-    assert (
-        exc.value.body["message"]
-        == "This is not a chat model and thus not supported in the v1/chat/completions endpoint. Did you mean to use v1/completions?"
+    assert exc.value.body["message"] == (
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?"
     )
     assert exc.value.param == "model"
 
@@ -378,7 +381,8 @@ def test_a_completion_model_on_chat_gets_not_a_chat_model(client: openai.OpenAI)
             {"model": "gpt-4o", "messages": []},
             400,
             "messages",
-            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "Invalid 'messages': empty array. "
+            "Expected an array with minimum length 1, but got an empty array instead.",
         ),
         (
             {"model": "gpt-4o", "messages": HELLO, "temperature": "hot"},
@@ -402,7 +406,8 @@ def test_a_completion_model_on_chat_gets_not_a_chat_model(client: openai.OpenAI)
             {"model": "gpt-4o", "messages": HELLO, "stop": ["a", "b", "c", "d", "e"]},
             400,
             "stop",
-            "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length 5 instead.",
+            "Invalid 'stop': array too long. "
+            "Expected an array with maximum length 4, but got an array with length 5 instead.",
         ),
         (
             {"model": "gpt-4o", "messages": HELLO, "api_key": "x"},
@@ -414,7 +419,8 @@ def test_a_completion_model_on_chat_gets_not_a_chat_model(client: openai.OpenAI)
             {"model": "gpt-4o", "messages": [{"role": "robot", "content": "hi"}]},
             400,
             "messages[0].role",
-            "Invalid value: 'robot'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.",
+            "Invalid value: 'robot'. "
+            "Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.",
         ),
         (
             {"model": "gpt-4o", "messages": [{"content": "hi"}]},
@@ -444,7 +450,8 @@ def test_a_completion_model_on_chat_gets_not_a_chat_model(client: openai.OpenAI)
             {"model": "gpt-4o", "messages": HELLO, "max_tokens": 100000},
             400,
             "max_tokens",
-            "max_tokens is too large: 100000. This model supports at most 16384 completion tokens, whereas you provided 100000.",
+            "max_tokens is too large: 100000. "
+            "This model supports at most 16384 completion tokens, whereas you provided 100000.",
         ),
     ],
 )

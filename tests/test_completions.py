@@ -71,9 +71,9 @@ def test_a_stream_rebuilds_the_non_stream_text(client: openai.OpenAI) -> None:
 def test_a_chat_model_on_completions_gets_openais_404(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as exc:
         client.completions.create(model="gpt-4", prompt="x")
-    assert (
-        exc.value.body["message"]
-        == "This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?"
+    assert exc.value.body["message"] == (
+        "This is a chat model and not supported in the v1/completions endpoint. "
+        "Did you mean to use v1/chat/completions?"
     )
 
 

@@ -178,7 +178,8 @@ def test_dimensions_shortens_like_matryoshka_truncate_then_renormalise(client: o
         (
             {"model": "text-embedding-3-small", "input": "x", "dimensions": 1537},
             400,
-            "Invalid 'dimensions': integer above maximum value. Expected a value <= 1536, but got 1537 instead.",
+            "Invalid 'dimensions': integer above maximum value. "
+            "Expected a value <= 1536, but got 1537 instead.",
         ),
         (
             {"model": "text-embedding-3-small", "input": "x", "dimensions": 0},
@@ -233,7 +234,8 @@ def test_exactly_2048_inputs_are_accepted(http: httpx.Client) -> None:
     [
         (
             "2023-07-06",
-            "This model's maximum context length is 8191 tokens, however you requested 8193 tokens (8193 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
+            "This model's maximum context length is 8191 tokens, however you requested 8193 tokens "
+            "(8193 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
         ),
         ("2025-01-01", "Invalid 'input[1]': maximum input length is 8192 tokens."),
     ],

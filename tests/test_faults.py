@@ -1,4 +1,5 @@
-"""Scripted faults over HTTP, seen through the real openai package: rules, errors, retries, limits, streams."""
+"""Scripted faults over HTTP, seen through the real openai package: rules, errors, retries, limits,
+streams."""
 
 from __future__ import annotations
 
@@ -96,21 +97,24 @@ def test_a_rule_with_times_answers_that_often_then_lets_the_next_rule_answer(
 # Every error status, with OpenAI's standard bodies and the SDK's exception classes
 
 SERVER_500 = (
-    "The server had an error processing your request. Sorry about that! You can retry your request, or contact us "
-    "through our help center at help.openai.com if you keep seeing this error. (Please include the request ID {rid} "
-    "in your email.)"
+    "The server had an error processing your request. Sorry about that! You can retry your request, "
+    "or contact us through our help center at help.openai.com if you keep seeing this error. "
+    "(Please include the request ID {rid} in your email.)"
 )
 OVERLOADED = (
-    "That model is currently overloaded with other requests. You can retry your request, or contact us through our "
-    "help center at help.openai.com if the error persists. (Please include the request ID {rid} in your message.)"
+    "That model is currently overloaded with other requests. You can retry your request, "
+    "or contact us through our help center at help.openai.com if the error persists. "
+    "(Please include the request ID {rid} in your message.)"
 )
 QUOTA = (
-    "You exceeded your current quota, please check your plan and billing details. For more information on this "
-    "error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
+    "You exceeded your current quota, please check your plan and billing details. "
+    "For more information on this error, read the docs: "
+    "https://platform.openai.com/docs/guides/error-codes/api-errors."
 )
 SCRIPTED_RPM = (
     f"Rate limit reached for gpt-4o-mini in organization {ORG} on requests per min (RPM): Limit 3, Used 3, "
-    "Requested 1. Please try again in 20ms. Visit https://platform.openai.com/account/rate-limits to learn more."
+    "Requested 1. Please try again in 20ms. "
+    "Visit https://platform.openai.com/account/rate-limits to learn more."
 )
 BAD_KEY = (
     "Incorrect API key provided: sk-test-************cdef. You can find your API key at "
@@ -119,11 +123,17 @@ BAD_KEY = (
 
 STATUSES: list[tuple[dict[str, Any], type[openai.APIStatusError], str, str, str | None, dict[str, str]]] = [
     ({"status": 400}, openai.BadRequestError, "Bad Request.", "invalid_request_error", None, {}),
-    ({"status": 401}, openai.AuthenticationError, BAD_KEY, "invalid_request_error", "invalid_api_key", {"www-authenticate": 'Bearer realm="OpenAI API"'}),
-    ({"status": 403}, openai.PermissionDeniedError, "Project does not have access to model `gpt-4o-mini`", "invalid_request_error", "model_not_found", {}),
-    ({"status": 404}, openai.NotFoundError, "The model `gpt-4o-mini` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found", {}),
-    ({"status": 429}, openai.RateLimitError, SCRIPTED_RPM, "requests", "rate_limit_exceeded", {"retry-after": "1", "retry-after-ms": "20"}),
-    ({"status": 429, "type": "insufficient_quota", "code": "insufficient_quota"}, openai.RateLimitError, QUOTA, "insufficient_quota", "insufficient_quota", {}),
+    ({"status": 401}, openai.AuthenticationError, BAD_KEY, "invalid_request_error", "invalid_api_key",
+     {"www-authenticate": 'Bearer realm="OpenAI API"'}),
+    ({"status": 403}, openai.PermissionDeniedError, "Project does not have access to model `gpt-4o-mini`",
+     "invalid_request_error", "model_not_found", {}),
+    ({"status": 404}, openai.NotFoundError,
+     "The model `gpt-4o-mini` does not exist or you do not have access to it.",
+     "invalid_request_error", "model_not_found", {}),
+    ({"status": 429}, openai.RateLimitError, SCRIPTED_RPM, "requests", "rate_limit_exceeded",
+     {"retry-after": "1", "retry-after-ms": "20"}),
+    ({"status": 429, "type": "insufficient_quota", "code": "insufficient_quota"}, openai.RateLimitError,
+     QUOTA, "insufficient_quota", "insufficient_quota", {}),
     ({"status": 500}, openai.InternalServerError, SERVER_500, "server_error", None, {}),
     ({"status": 502}, openai.InternalServerError, "Bad gateway.", "server_error", "bad_gateway", {}),
     ({"status": 503}, openai.InternalServerError, OVERLOADED, "server_error", None, {}),
@@ -179,7 +189,11 @@ def test_every_field_of_a_scripted_error_can_be_given_and_x_should_retry_false_s
             "reply": {
                 "error": {
                     "status": 400,
-                    "message": "This model's maximum context length is 4097 tokens. However, your messages resulted in 4294 tokens. Please reduce the length of the messages.",
+                    "message": (
+                        "This model's maximum context length is 4097 tokens. "
+                        "However, your messages resulted in 4294 tokens. "
+                        "Please reduce the length of the messages."
+                    ),
                     "type": "invalid_request_error",
                     "param": "messages",
                     "code": "context_length_exceeded",
@@ -239,8 +253,10 @@ def ms(duration: str) -> float:
 
 
 RPM_TEXT = re.compile(
-    rf"Rate limit reached for gpt-4o-mini in organization {ORG} on requests per min \(RPM\): Limit 120, Used 120, "
-    r"Requested 1\. Please try again in (\d+)ms\. Visit https://platform\.openai\.com/account/rate-limits to learn more\."
+    rf"Rate limit reached for gpt-4o-mini in organization {ORG} on requests per min \(RPM\): "
+    r"Limit 120, Used 120, "
+    r"Requested 1\. Please try again in (\d+)ms\. "
+    r"Visit https://platform\.openai\.com/account/rate-limits to learn more\."
 )
 
 
@@ -316,7 +332,8 @@ def test_the_token_bucket_takes_prompt_plus_max_tokens_and_refuses_a_request_lar
         chat(client, max_tokens=7000)
     assert caught.value.body["message"] == (
         f"Request too large for gpt-4o-mini in organization {ORG} on tokens per min (TPM): Limit 6000, "
-        f"Requested {prompt + 7000}. The input or output tokens must be reduced in order to run successfully. "
+        f"Requested {prompt + 7000}. "
+        "The input or output tokens must be reduced in order to run successfully. "
         "Visit https://platform.openai.com/account/rate-limits to learn more."
     )
     assert "retry-after" not in caught.value.response.headers  # waiting cannot help

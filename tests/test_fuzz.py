@@ -22,6 +22,7 @@ import pytest
 import schemathesis
 from data.extract_routes import TARGET as ROUTES_SPEC, load_reference, routes_spec
 from hypothesis import HealthCheck, given, settings, strategies as st
+from openai_texts import BAD_JSON, MISSING_KEY
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -32,9 +33,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mockai.endpoints import chat, completions, edits, embeddings, speech, transcriptions
-from mockai.errors import BAD_JSON, missing_api_key
-from mockai.secrets import mask_key
 from mockai.endpoints.routes import MODEL_ROUTES
+from mockai.secrets import mask_key
 from mockai.server import admin
 from mockai.server.runner import ServerThread
 from mockai.server.state import MockState
@@ -228,7 +228,8 @@ def report() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def guarded() -> Iterator[ServerThread]:
-    """A server that wants an API key and an admin token, with a short journal to search after each request."""
+    """A server that wants an API key and an admin token, with a short journal to search after each
+    request."""
     with ServerThread(Settings(port=0, api_key=KEY, admin_token=ADMIN, journal_size=32)) as srv:
         yield srv
 
@@ -327,7 +328,8 @@ BOUNDARY = b"fuzz-boundary-7f3a"
 
 
 def form_part(name: str, value: bytes, filename: str | None = None) -> bytes:
-    """One part of a form written by hand, as a browser quotes names: lone surrogates go out as invalid UTF-8."""
+    """One part of a form written by hand, as a browser quotes names: lone surrogates go out as
+    invalid UTF-8."""
     quoted = name.encode("utf-8", "surrogatepass").replace(b'"', b"%22")
     head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="' + quoted + b'"'
     if filename is not None:
@@ -478,7 +480,12 @@ def test_any_headers_get_a_2xx_only_with_the_right_key_and_otherwise_openais_exa
             if key == KEY:
                 assert error is None
             elif key is None:
-                assert error == {**missing_api_key().body()["error"]}
+                assert error == {
+                    "message": MISSING_KEY,
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
             else:
                 assert response.status_code == 401 and error is not None
                 assert (
@@ -541,10 +548,9 @@ def test_every_method_on_every_route_is_served_or_refused_with_a_405_naming_the_
         assert response.status_code == 405, (method, path)
         assert response.headers["allow"] == ", ".join(sorted(ALLOWED[path]))
         if method != "HEAD":
-            assert (
-                error is not None
-                and error["message"]
-                == f"Not allowed to {method} on {path}. (HINT: Perhaps you meant to use a different HTTP method?)"
+            assert error is not None and error["message"] == (
+                f"Not allowed to {method} on {path}. "
+                "(HINT: Perhaps you meant to use a different HTTP method?)"
             )
 
 
@@ -665,7 +671,8 @@ CHECKS = [
     missing_required_header,
 ]
 SPEC_GAPS = {
-    # The spec documents application/octet-stream; the API sends audio/mpeg, audio/wav, ... (tests/test_audio.py checks them).
+    # The spec documents application/octet-stream; the API sends audio/mpeg, audio/wav, ...
+    # (tests/test_audio.py checks them).
     ("POST", "/audio/speech"): [content_type_conformance],
 }
 """Checks left out where OpenAI's spec, not mockai, is wrong about what the real API sends."""

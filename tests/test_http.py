@@ -6,8 +6,7 @@ import httpx
 import openai
 import pytest
 from conformance import validate
-
-from mockai.errors import BAD_JSON
+from openai_texts import BAD_JSON
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -62,9 +61,9 @@ def test_an_unknown_url_gets_invalid_url(http: httpx.Client, method: str, path: 
 def test_a_wrong_method_on_a_known_route_gets_not_allowed(http: httpx.Client) -> None:
     response = http.get("/v1/chat/completions")
     assert response.status_code == 405
-    assert (
-        response.json()["error"]["message"]
-        == "Not allowed to GET on /v1/chat/completions. (HINT: Perhaps you meant to use a different HTTP method?)"
+    assert response.json()["error"]["message"] == (
+        "Not allowed to GET on /v1/chat/completions. "
+        "(HINT: Perhaps you meant to use a different HTTP method?)"
     )
 
 

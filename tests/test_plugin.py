@@ -30,7 +30,8 @@ EXAMPLE = f"""
 import json, os
 import openai, pytest
 
-WEATHER_TOOL = {{"type": "function", "function": {{"name": "get_weather", "parameters": {{"type": "object", "properties": {{"city": {{"type": "string"}}}}}}}}}}
+WEATHER_TOOL = {{"type": "function", "function": {{"name": "get_weather", "parameters": \
+{{"type": "object", "properties": {{"city": {{"type": "string"}}}}}}}}}}
 
 
 def test_reply_by_contains(mockai):
@@ -52,7 +53,8 @@ def test_tool_call_and_requests_helpers(mockai):
     assert requests.last.path == "/v1/embeddings" and requests.last.status == 200
     assert requests.filter(endpoint="chat").last.json["tools"] == [WEATHER_TOOL]
     assert requests.messages == [{{"role": "user", "content": "weather?"}}]
-    assert requests[0].reply["source"] == "rule:inline#on_chat(tools='get_weather').reply_tool_call('get_weather', city='Paris')"
+    assert requests[0].reply["source"] == \
+"rule:inline#on_chat(tools='get_weather').reply_tool_call('get_weather', city='Paris')"
     assert requests[0].headers["authorization"] == "Bearer sk-mocka**************0000"  # masked
 
 
@@ -82,7 +84,8 @@ def test_fail_add_rule_and_scenario_file(mockai, tmp_path):
 def test_set_date_and_limits(mockai):
     mockai.set_date("2023-07-06")
     client = openai.OpenAI(max_retries=0)
-    answer = client.chat.completions.create(model="gpt-3.5-turbo", messages=[{{"role": "user", "content": "hi"}}])
+    answer = client.chat.completions.create(model="gpt-3.5-turbo", \
+messages=[{{"role": "user", "content": "hi"}}])
     assert answer.model == "gpt-3.5-turbo-0613"
     mockai.set_limits(rpm=1)
     client.chat.completions.create(model="gpt-3.5-turbo", messages=[{{"role": "user", "content": "one"}}])
@@ -161,18 +164,24 @@ def test_unmet_expectations_fail_at_teardown_with_the_request_and_nearest_rule(
             "mockai: 1 expectation not met in test_failures.py::test_expected_rule_unused:",
             "- rule 'time' (scenario 'inline') was expected to answer but was never used.",
             "    The requests it could have answered:",
-            "      POST /v1/chat/completions (model='gpt-4o-mini', text='weather?') -> 200 from generator: failed on contains='time'",
-            "      POST /v1/chat/completions (model='gpt-4o-mini', text='Time?') -> 200 from generator: failed on contains='time' "
+            "      POST /v1/chat/completions (model='gpt-4o-mini', text='weather?') -> 200 from generator: "
+            "failed on contains='time'",
+            "      POST /v1/chat/completions (model='gpt-4o-mini', text='Time?') -> 200 from generator: "
+            "failed on contains='time' "
             "(contains is case-sensitive; icontains is not)",
             "Fix the code under test or the rule.*",
             "*_ ERROR at teardown of test_strict_unmatched_request _*",
             "mockai: 1 expectation not met in test_failures.py::test_strict_unmatched_request:",
             "- POST /v1/chat/completions (model='gpt-4o-mini') matched no rule; strict mode answered 400:",
-            "    no rule matched chat (model='gpt-4o-mini', text='hello'); closest: rule \"on_chat(contains='weather').reply('Sunny')\" (scenario 'inline') failed on contains='weather'",
+            "    no rule matched chat (model='gpt-4o-mini', text='hello'); "
+            "closest: rule \"on_chat(contains='weather').reply('Sunny')\" (scenario 'inline') "
+            "failed on contains='weather'",
             "*_ ERROR at teardown of test_strict_every_rule_must_be_used _*",
             "mockai: 1 expectation not met in test_failures.py::test_strict_every_rule_must_be_used:",
-            "- rule \"on_chat(contains='b').reply('B')\" (scenario 'inline') was expected to answer but was never used.",
-            "      POST /v1/chat/completions (model='gpt-4o-mini', text='a') -> 200 from rule:inline#on_chat(contains='a').reply('A'): failed on contains='b'",
+            "- rule \"on_chat(contains='b').reply('B')\" (scenario 'inline') "
+            "was expected to answer but was never used.",
+            "      POST /v1/chat/completions (model='gpt-4o-mini', text='a') -> "
+            "200 from rule:inline#on_chat(contains='a').reply('A'): failed on contains='b'",
         ]
     )
     # The failing test shows its own failure only, not the rule it never reached.
@@ -202,7 +211,8 @@ def test_markers_beat_the_fixture_and_scenarios_add_up(mockai):
 
 @pytest.mark.mockai(seed=5, strict=False)
 def test_the_marker_alone_turns_the_fixture_on():
-    answer = openai.OpenAI().chat.completions.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "from base?"}])
+    answer = openai.OpenAI().chat.completions.create(model="gpt-3.5-turbo", \
+messages=[{"role": "user", "content": "from base?"}])
     assert answer.choices[0].message.content == "base says hi"
 
 
@@ -238,17 +248,21 @@ def test_configuration_layers_merge_broad_to_narrow(pytester: pytest.Pytester) -
             ".yaml", **{name: f"rules:\n  - match: {{contains: {name}}}\n    reply: {{content: {text}}}\n"}
         )
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--mockai-seed=7", "--mockai-as-of=2023-07-06", "--mockai-scenario=cli.yaml", "--mockai-strict"
+        "-p", "no:cacheprovider",
+        "--mockai-seed=7", "--mockai-as-of=2023-07-06", "--mockai-scenario=cli.yaml", "--mockai-strict"
     )  # fmt: skip
     result.assert_outcomes(passed=3, errors=3)
     result.stdout.fnmatch_lines(
         [
             "*_ ERROR at setup of test_unknown_marker_key _*",
-            "mockai: unknown key 'sead' in @pytest.mark.mockai. Did you mean 'seed'? Valid keys: as_of, cassette, rpm, scenario, seed, strict, tpm.",
+            "mockai: unknown key 'sead' in @pytest.mark.mockai. Did you mean 'seed'? "
+            "Valid keys: as_of, cassette, rpm, scenario, seed, strict, tpm.",
             "*_ ERROR at setup of test_positional_marker_argument _*",
-            "mockai: @pytest.mark.mockai takes keyword arguments only (as_of, cassette, rpm, scenario, seed, strict, tpm); got ('marker.yaml',)",
+            "mockai: @pytest.mark.mockai takes keyword arguments only "
+            "(as_of, cassette, rpm, scenario, seed, strict, tpm); got ('marker.yaml',)",
             "*_ ERROR at setup of test_missing_scenario_file _*",
-            "mockai: scenario file 'missing.yaml' from @pytest.mark.mockai not found; looked for /*/missing.yaml",
+            "mockai: scenario file 'missing.yaml' from @pytest.mark.mockai not found; "
+            "looked for /*/missing.yaml",
         ]
     )
 
@@ -259,7 +273,8 @@ def test_a_bad_command_line_option_stops_the_run_before_any_test(pytester: pytes
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: mockai: as_of in the command line (--mockai-*) must be a date as YYYY-MM-DD*got '2023-13-01'"
+            "ERROR: mockai: as_of in the command line (--mockai-*) "
+            "must be a date as YYYY-MM-DD*got '2023-13-01'"
         ]
     )
 
@@ -269,7 +284,7 @@ def test_fixtures_document_themselves(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines_random(
         [
             "mockai -- *",
-            "    A clean mockai for this test; OPENAI_BASE_URL/OPENAI_API_KEY point at it; expectations checked at teardown.",
+            "    A clean mockai for this test, with OPENAI_BASE_URL and OPENAI_API_KEY pointing at it.",
             "mockai_server [[]session scope[]] -- *",
             "mockai_config -- *",
         ]
@@ -330,10 +345,12 @@ import openai, pytest
 @pytest.mark.parametrize("n", range(8))
 def test_each_worker_has_its_own_server_and_state(mockai, n):
     mockai.on_chat().reply(f"answer {n}")
-    answer = openai.OpenAI().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    answer = openai.OpenAI().chat.completions.create(model="gpt-4o-mini", \
+messages=[{"role": "user", "content": "hi"}])
     assert answer.choices[0].message.content == f"answer {n}"
     assert len(mockai.requests) == 1 and len(mockai.state.rules.rules) == 1
-    Path(os.environ["MOCKAI_TEST_OUT"], f"{n}.txt").write_text(f"{os.environ['PYTEST_XDIST_WORKER']} {mockai.url}")
+    Path(os.environ["MOCKAI_TEST_OUT"], f"{n}.txt").write_text(\
+f"{os.environ['PYTEST_XDIST_WORKER']} {mockai.url}")
 """
 
 
@@ -436,11 +453,13 @@ def test_narrower_layers_win(layers: list[Layer], expected: dict[str, object]) -
         ({"as_of": "July"}, "mockai: as_of in m must be a date as YYYY-MM-DD, e.g. '2023-07-06'; got 'July'"),
         (
             {"cassette": 3},
-            "mockai: cassette in m must be a file path such as 'cassettes/chat.jsonl', or True for one named after the test; got 3",
+            "mockai: cassette in m must be a file path such as 'cassettes/chat.jsonl', "
+            "or True for one named after the test; got 3",
         ),
         (
             {"scenarios": "x"},
-            "mockai: unknown key 'scenarios' in m. Did you mean 'scenario'? Valid keys: as_of, cassette, rpm, scenario, seed, strict, tpm.",
+            "mockai: unknown key 'scenarios' in m. Did you mean 'scenario'? "
+            "Valid keys: as_of, cassette, rpm, scenario, seed, strict, tpm.",
         ),
     ],
 )

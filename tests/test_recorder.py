@@ -33,7 +33,12 @@ RELEASE = threading.Event()
 
 
 def use_cassette(
-    state: MockState, path: Path, mode: str = "none", upstream: str | None = None, timeout: float | None = None, **changes: Any
+    state: MockState,
+    path: Path,
+    mode: str = "none",
+    upstream: str | None = None,
+    timeout: float | None = None,
+    **changes: Any,
 ) -> CassetteSession:
     """The server's `use_cassette`, with option changes named as settings (timeout: upstream_timeout)."""
     options = CassetteOptions.of(state.settings, upstream_timeout=timeout, **changes)
@@ -297,7 +302,8 @@ def test_record_mode_none_answers_a_miss_with_the_closest_recording_and_how_it_d
     miss = post(b, {**CHAT, "messages": [{"role": "user", "content": "hello"}]})
     assert miss.status_code == 400
     assert miss.json()["error"] == {
-        "message": f"mockai: no recorded interaction matches POST /v1/chat/completions in {path} (record mode 'none'). "
+        "message": f"mockai: no recorded interaction matches POST /v1/chat/completions in {path} "
+        "(record mode 'none'). "
         "Closest: #1 (line 2), differs in body.messages[0].content: 'hello' != 'hi'. "
         "Re-record with --record-mode=new_episodes --upstream URL, or make the request match the recording.",
         "type": "invalid_request_error",
@@ -316,9 +322,12 @@ def test_a_lone_surrogate_in_a_request_is_recorded_and_replays_like_any_other(
         b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi \\udc00"}], "stream": %s}'
         % (b"true" if stream else b"false")
     )
-    send = lambda: httpx.post(
-        b.url + "/chat/completions", content=raw, headers={"content-type": "application/json"}, timeout=10
-    )  # noqa: E731
+
+    def send() -> httpx.Response:
+        return httpx.post(
+            b.url + "/chat/completions", content=raw, headers={"content-type": "application/json"}, timeout=10
+        )
+
     use_cassette(b.state, path, "all", upstream.url)
     recorded = send()
     assert recorded.status_code == 200 and len(Cassette.load(path)) == 1
@@ -387,7 +396,10 @@ def test_recording_needs_an_upstream_and_a_cassette_and_says_so(
 ) -> None:
     with pytest.raises(
         UsageError,
-        match=r"record mode 'new_episodes' needs an upstream because it sends requests upstream: pass --upstream URL",
+        match=(
+            r"record mode 'new_episodes' needs an upstream because it sends requests upstream: "
+            r"pass --upstream URL"
+        ),
     ):
         ServerThread(Settings(port=0, cassette=str(tmp_path / "c.jsonl"), record_mode="new_episodes")).start()
     with pytest.raises(
@@ -556,7 +568,7 @@ def test_a_recording_killed_twice_and_restarted_in_new_episodes_loses_nothing_ac
     ]
 
 
-def test_an_upstream_stalling_mid_stream_past_the_timeout_cuts_the_stream_records_nothing_and_frees_the_server(
+def test_upstream_stalling_mid_stream_past_the_timeout_cuts_the_stream_records_nothing_and_frees_the_server(
     fake: AppThread, b: ServerThread, tmp_path: Path
 ) -> None:
     path = tmp_path / "stalled.jsonl"

@@ -95,7 +95,8 @@ def test_reload_without_scenario_files_says_how_to_get_some(http: httpx.Client) 
     response = http.post("/_mockai/reload")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
-        "mockai: there are no scenario files to reload: start the server with --scenario FILE, or PUT /_mockai/scenario?file=NAME."
+        "mockai: there are no scenario files to reload: "
+        "start the server with --scenario FILE, or PUT /_mockai/scenario?file=NAME."
     )
 
 

@@ -1,4 +1,5 @@
-"""The worked examples in scenarios/: each file loads over the admin API and does what its description says."""
+"""The worked examples in scenarios/: each file loads over the admin API and does what its
+description says."""
 
 from __future__ import annotations
 
@@ -354,10 +355,12 @@ def test_mockai_check_reports_each_mistake_as_file_line_message_with_a_fix_and_e
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines() == [
-        f"{bad}:3: unknown match key 'endpont'. Did you mean 'endpoint'? Valid keys: any_message, call, contains, "
+        f"{bad}:3: unknown match key 'endpont'. Did you mean 'endpoint'? "
+        "Valid keys: any_message, call, contains, "
         "endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
         f"{bad}:6: times must be a whole number of at least 1; got 0",
-        f"{bad}:7: unknown reply key 'contnet'. Did you mean 'content'? Valid keys: content, delay, duration, "
+        f"{bad}:7: unknown reply key 'contnet'. Did you mean 'content'? "
+        "Valid keys: content, delay, duration, "
         "embedding, error, finish_reason, function_call, language, refusal, stream, text, tool_calls, usage.",
         "mockai check: 3 problem(s) in 2 file(s)",
     ]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openai_texts import MISSING_KEY
 
 from mockai import cli
-from mockai.errors import missing_api_key
 from mockai.scenario.files import ScenarioError, load_scenario
 from mockai.secrets import mask_key
 from mockai.server.runner import ServerThread
@@ -70,7 +70,10 @@ def test_serve_warns_on_stderr_when_bound_beyond_loopback(
     with pytest.raises(Bound):
         cli.main(["serve", "--host", host, "--port", "0"])
     err = capsys.readouterr().err
-    expected = f"mockai: warning: listening on {host}, reachable from other machines; it is a test double with no real auth.\n"
+    expected = (
+        f"mockai: warning: listening on {host}, reachable from other machines; "
+        "it is a test double with no real auth.\n"
+    )
     assert (err == expected) if warned else (err == "")
 
 
@@ -86,9 +89,9 @@ def keyed() -> Iterator[ServerThread]:
 @pytest.mark.parametrize(
     ("headers", "status", "message"),
     [
-        ({}, 401, missing_api_key().message),
-        ({"authorization": "Bearer"}, 401, missing_api_key().message),
-        ({"authorization": "Basic dXNlcjpwYXNz"}, 401, missing_api_key().message),
+        ({}, 401, MISSING_KEY),
+        ({"authorization": "Bearer"}, 401, MISSING_KEY),
+        ({"authorization": "Basic dXNlcjpwYXNz"}, 401, MISSING_KEY),
         ({"authorization": f"Bearer {KEY}"}, 200, None),
         ({"authorization": f"bearer {KEY}"}, 200, None),
         ({"api-key": KEY}, 200, None),
@@ -144,7 +147,7 @@ def test_masking_in_the_journal_covers_both_the_bearer_and_the_api_key_header(ke
     assert KEY not in json.dumps(journal)
 
 
-# -- paths through the admin API -------------------------------------------------------------------------------
+# -- paths through the admin API -----------------------------------------------------------------------------
 
 
 @pytest.fixture()
@@ -214,7 +217,10 @@ def test_put_scenario_by_name_refuses_any_path_that_leaves_the_folder(
     response = c.put("/_mockai/scenario", params={"file": name})
     assert response.status_code == 400, response.text
     assert response.json()["error"] == {
-        "message": f"mockai: {name!r} is not a file name inside the scenario folder; give a path relative to --scenario-dir, without '..'.",
+        "message": (
+            f"mockai: {name!r} is not a file name inside the scenario folder; "
+            "give a path relative to --scenario-dir, without '..'."
+        ),
         "type": "invalid_request_error",
         "param": "file",
         "code": None,
@@ -247,9 +253,9 @@ def test_a_name_inside_the_folder_that_is_no_scenario_file_gets_a_404(
 def test_without_a_scenario_folder_loading_by_name_is_refused(http: httpx.Client) -> None:
     response = http.put("/_mockai/scenario", params={"file": "good.yaml"})
     assert response.status_code == 400
-    assert (
-        response.json()["error"]["message"]
-        == "mockai: loading a scenario file by name needs a scenario folder: start the server with --scenario-dir DIR."
+    assert response.json()["error"]["message"] == (
+        "mockai: loading a scenario file by name needs a scenario folder: "
+        "start the server with --scenario-dir DIR."
     )
 
 
@@ -286,7 +292,7 @@ def test_a_json_put_after_a_file_stops_reload_from_bringing_the_file_back(
     assert c.post("/_mockai/reload").status_code == 400 and served(c) == "admin"
 
 
-# -- YAML and templates ----------------------------------------------------------------------------------------
+# -- YAML and templates --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -313,7 +319,7 @@ def test_scenario_files_with_python_tags_are_refused_and_run_nothing(tmp_path: P
 # Templating cannot run code: tests/test_scenarios.py::test_templating_rejects_anything_but_plain_lookups and
 # ::test_other_brace_syntaxes_stay_inert_text pin that `{{ }}` is a plain lookup, nothing more.
 
-# -- keys in logs, journal and cassettes -----------------------------------------------------------------------
+# -- keys in logs, journal and cassettes ---------------------------------------------------------------------
 
 
 def wait_for_line(path: Path, needle: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> str:

@@ -16,10 +16,9 @@ import pytest
 from compat import tapcheck
 
 from mockai.server.app import MockApp
-from mockai.server.runner import create_app
-from mockai.server.runner import ServerThread
-from mockai.settings import Settings
+from mockai.server.runner import ServerThread, create_app
 from mockai.server.tap import TapApp
+from mockai.settings import Settings
 
 
 def test_without_the_variable_the_plain_app_serves(monkeypatch: pytest.MonkeyPatch) -> None:

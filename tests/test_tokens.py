@@ -9,7 +9,10 @@ from mockai.models import tokens
 COOKBOOK_MESSAGES = [
     {
         "role": "system",
-        "content": "You are a helpful, pattern-following assistant that translates corporate jargon into plain English.",
+        "content": (
+            "You are a helpful, pattern-following assistant "
+            "that translates corporate jargon into plain English."
+        ),
     },
     {"role": "system", "name": "example_user", "content": "New synergies will help drive top-line growth."},
     {
@@ -20,7 +23,10 @@ COOKBOOK_MESSAGES = [
     {
         "role": "system",
         "name": "example_user",
-        "content": "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+        "content": (
+            "Let's circle back when we have more bandwidth "
+            "to touch base on opportunities for increased leverage."
+        ),
     },
     {
         "role": "system",

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 SUPPORTED_EXTENSIONS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
-# OpenAI's answer to an unsupported extension: 400, invalid_request_error, param and code null. Not verified verbatim.
+# OpenAI's answer to an unsupported extension: 400, invalid_request_error, param and code null. Not verified
+# verbatim.
 UNSUPPORTED_FORMAT_MESSAGE = (
     "Invalid file format. Supported formats: "
     "['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']"

@@ -164,7 +164,8 @@ def _check_messages(messages: list[Any]) -> None:
         if not isinstance(message, dict):
             raise errors.OpenAIError(
                 400,
-                f"Invalid type for '{where}': expected an object, but got {errors.describe_type(message)} instead.",
+                f"Invalid type for '{where}': expected an object, but got {errors.describe_type(message)} "
+                "instead.",
                 param=where,
                 code="invalid_type",
             )
@@ -179,14 +180,16 @@ def _check_messages(messages: list[Any]) -> None:
         if content is not None and not isinstance(content, (str, list)):
             raise errors.OpenAIError(
                 400,
-                f"Invalid type for '{where}.content': expected one of a string or an array of objects, but got {errors.describe_type(content)} instead.",
+                f"Invalid type for '{where}.content': expected one of a string or an array of objects, but "
+                f"got {errors.describe_type(content)} instead.",
                 param=f"{where}.content",
                 code="invalid_type",
             )
         if content is None and role in ("system", "developer", "user", "tool"):
             raise errors.OpenAIError(
                 400,
-                f"Invalid type for '{where}.content': expected one of a string or an array of objects, but got null instead.",
+                f"Invalid type for '{where}.content': expected one of a string or an array of objects, but "
+                "got null instead.",
                 param=f"{where}.content",
                 code="invalid_type",
             )
@@ -209,7 +212,8 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
     if fcall is not None and not functions:
         raise errors.invalid_value(
             "function_call",
-            "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.",
+            "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are "
+            "specified.",
         )
     defs: list[dict[str, Any]] = []
     legacy = False
@@ -246,7 +250,8 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
         if name not in names:
             raise errors.OpenAIError(
                 400,
-                f"Invalid value for '{param}': no function named '{name}' was specified in the '{'tools' if tools else 'functions'}' parameter.",
+                f"Invalid value for '{param}': no function named '{name}' was specified in the "
+                f"'{'tools' if tools else 'functions'}' parameter.",
                 param=param,
                 code="invalid_value",
             )
@@ -261,7 +266,8 @@ def _function(fn: dict[str, Any], where: str) -> dict[str, Any]:
     if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
         raise errors.OpenAIError(
             400,
-            f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
+            "pattern '^[a-zA-Z0-9_-]+$'.",
             param=f"{where}.name",
             code="invalid_value",
         )
@@ -285,7 +291,8 @@ def _response_format(value: Any, messages: list[Any]) -> dict[str, Any]:
         if not said_json:
             raise errors.OpenAIError(
                 400,
-                "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+                "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+                "'json_object'.",
                 param="messages",
             )
     if kind == "json_schema":
@@ -294,7 +301,8 @@ def _response_format(value: Any, messages: list[Any]) -> dict[str, Any]:
             raise errors.missing_parameter("response_format.json_schema")
         if not isinstance(spec.get("name"), str):
             raise errors.missing_parameter("response_format.json_schema.name")
-    return value
+    checked: dict[str, Any] = value
+    return checked
 
 
 def shaping_text(content: Any) -> str:
@@ -312,7 +320,8 @@ def _check_context(context: int, prompt: int, fn_tokens: int, max_tokens: int | 
         text = f"your messages resulted in {prompt} tokens. Please reduce the length of the messages."
     elif max_tokens is None:
         text = (
-            f"your messages resulted in {prompt + fn_tokens} tokens ({prompt} in the messages, {fn_tokens} in the "
+            f"your messages resulted in {prompt + fn_tokens} tokens ({prompt} in the messages, {fn_tokens} "
+            "in the "
             "functions). Please reduce the length of the messages or functions."
         )
     elif not fn_tokens:
@@ -322,7 +331,8 @@ def _check_context(context: int, prompt: int, fn_tokens: int, max_tokens: int | 
         )
     else:
         text = (
-            f"you requested {total} tokens ({prompt} in the messages, {fn_tokens} in the functions, and {max_tokens} "
+            f"you requested {total} tokens ({prompt} in the messages, {fn_tokens} in the functions, and "
+            f"{max_tokens} "
             "in the completion). Please reduce the length of the messages, functions, or completion."
         )
     raise errors.OpenAIError(400, head + text, param="messages", code="context_length_exceeded")
@@ -500,7 +510,7 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
             "content": "" if c.text is not None else None,
             "refusal": None,
         }
-        empty_lp = {"content": [], "refusal": None} if plan.logprobs else None
+        empty_lp: dict[str, Any] | None = {"content": [], "refusal": None} if plan.logprobs else None
         if c.tool_calls or c.function_call:
             first["content"] = None
         if not c.tool_calls and not c.function_call:

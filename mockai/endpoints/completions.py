@@ -92,7 +92,8 @@ def prepare(
             raise errors.OpenAIError(
                 400,
                 f"This model's maximum context length is {context} tokens, however you requested "
-                f"{len(ids) + max_tokens} tokens ({len(ids)} in your prompt; {max_tokens} for the completion). "
+                f"{len(ids) + max_tokens} tokens ({len(ids)} in your prompt; {max_tokens} for the "
+                "completion). "
                 "Please reduce your prompt; or completion length.",
             )
     call = Call(
@@ -126,7 +127,8 @@ def _prompts(prompt: Any, encoding: str) -> list[tuple[str, tuple[int, ...]]]:
             if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < enc.n_vocab:
                 raise errors.OpenAIError(
                     400,
-                    f"Invalid token in prompt: {t!r}. Minimum value is 0, maximum value is {enc.n_vocab - 1} (inclusive).",
+                    f"Invalid token in prompt: {t!r}. Minimum value is 0, maximum value is {enc.n_vocab - 1} "
+                    "(inclusive).",
                     param=f"{where}[{i}]" if where else "prompt",
                 )
         try:
@@ -148,7 +150,8 @@ def _prompts(prompt: Any, encoding: str) -> list[tuple[str, tuple[int, ...]]]:
             return [from_ids(p, f"prompt[{i}]") for i, p in enumerate(prompt)]
     raise errors.OpenAIError(
         400,
-        "Invalid type for 'prompt': expected one of a string, an array of strings, an array of integers, or an "
+        "Invalid type for 'prompt': expected one of a string, an array of strings, an array of integers, or "
+        "an "
         f"array of arrays of integers, but got {errors.describe_type(prompt)} instead.",
         param="prompt",
         code="invalid_type",

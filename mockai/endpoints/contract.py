@@ -63,7 +63,8 @@ class Endpoint(Generic[PlanT]):
     """One OpenAI endpoint family, as the pipeline sees it."""
 
     name: str
-    """The family name rules match on (`endpoint: chat`) and the journal shows: one of mockai.call.ENDPOINTS."""
+    """The family name rules match on (`endpoint: chat`) and the journal shows: one of
+    mockai.call.ENDPOINTS."""
     prepare: Prepare[PlanT]
     render: Callable[[PlanT, Reply, Ctx], Body | Stream]
     form: bool = False

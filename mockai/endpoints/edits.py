@@ -34,9 +34,10 @@ PROMPT_OVERHEAD = 11
 """[UNVERIFIED] tokens the edit models add around instruction and input: the only known figure, the docs
 example ("What day of the wek is it?" / "Fix the spelling mistakes." -> 25 prompt tokens), gives 11."""
 TYPOS = {
-    "teh": "the", "wek": "week", "recieve": "receive", "seperate": "separate", "definately": "definitely",
-    "occured": "occurred", "untill": "until", "wich": "which", "becuase": "because", "adress": "address",
-    "tommorow": "tomorrow", "thier": "their", "alot": "a lot", "goverment": "government", "beleive": "believe",
+    "teh": "the", "wek": "week", "recieve": "receive", "seperate": "separate",
+    "definately": "definitely", "occured": "occurred", "untill": "until", "wich": "which",
+    "becuase": "because", "adress": "address", "tommorow": "tomorrow", "thier": "their", "alot": "a lot",
+    "goverment": "government", "beleive": "believe",
 }  # fmt: skip
 _WORD = re.compile(r"[A-Za-z]+")
 
@@ -72,7 +73,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         raise errors.OpenAIError(
             400,
             f"This model's maximum context length is {context} tokens, however you requested {prompt} tokens "
-            f"({prompt} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
+            f"({prompt} in your prompt; 0 for the completion). Please reduce your prompt; or completion "
+            "length.",
         )
     call = Call("edits", body["model"], body, text=text, api_key=api_key, headers=headers)
     return EditPlan(call, resolved, instruction, text, body.get("n") or 1, prompt)

@@ -1,7 +1,8 @@
 """POST /v1/embeddings: text or token-id inputs, exact usage, float or base64 vectors, `dimensions`.
 
-Vectors come from `mockai.generation.vectors` (deterministic, unit length, similar for texts that share words);
-token-id inputs are decoded first, so langchain's token arrays embed exactly like the text they encode.
+Vectors come from `mockai.generation.vectors` (deterministic, unit length, similar for texts that share
+words); token-id inputs are decoded first, so langchain's token arrays embed exactly like the text they
+encode.
 A scripted `Reply.embedding` is returned as given for every input: not padded, truncated or normalised.
 """
 
@@ -145,8 +146,10 @@ def _check_lengths(
                 )
             raise errors.OpenAIError(
                 400,
-                f"This model's maximum context length is {limit} tokens, however you requested {len(ids)} tokens "
-                f"({len(ids)} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
+                f"This model's maximum context length is {limit} tokens, however you requested {len(ids)} "
+                "tokens "
+                f"({len(ids)} in your prompt; 0 for the completion). Please reduce your prompt; or "
+                "completion length.",
             )
     total = sum(len(ids) for _, ids in inputs)
     if total > MAX_REQUEST_TOKENS:

@@ -1,4 +1,5 @@
-"""Which endpoint answers which path: the model routes, and the `/v1/engines/{model}/...` routes openai 0.28 sends."""
+"""Which endpoint answers which path: the model routes, and the `/v1/engines/{model}/...` routes openai 0.28
+sends."""
 
 from __future__ import annotations
 

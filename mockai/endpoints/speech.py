@@ -79,7 +79,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
             # OpenAI's validator speaks through here verbatim (seen for `input`, 2026).
             raise errors.OpenAIError(
                 400,
-                f"[{{'type': 'string_too_long', 'loc': ('body', '{name}'), 'msg': 'String should have at most "
+                f"[{{'type': 'string_too_long', 'loc': ('body', '{name}'), "
+                "'msg': 'String should have at most "
                 f"{MAX_CHARS} characters', 'ctx': {{'max_length': {MAX_CHARS}}}}}]",
             )
     voice = _voice(body["voice"])
@@ -88,7 +89,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     if context and prompt > context:
         raise errors.OpenAIError(
             400,
-            f"Input of {prompt} tokens is over the maximum input limit of {context} tokens. Please shorten your input.",
+            f"Input of {prompt} tokens is over the maximum input limit of {context} tokens. Please shorten "
+            "your input.",
             code="invalid_value",
         )
     sse = body.get("stream_format") == "sse"
@@ -96,11 +98,13 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         # [UNVERIFIED] wording, after the one OpenAI uses for a transcription format a model lacks.
         raise errors.OpenAIError(
             400,
-            f"stream_format 'sse' is not compatible with model '{body['model']}'. Use 'audio' instead, or gpt-4o-mini-tts.",
+            f"stream_format 'sse' is not compatible with model '{body['model']}'. Use 'audio' instead, or "
+            "gpt-4o-mini-tts.",
             param="stream_format",
             code="unsupported_value",
         )
-    # `instructions` on tts-1 / tts-1-hd: the docs say it "does not work" with them; we accept and ignore it. [UNVERIFIED]
+    # `instructions` on tts-1 / tts-1-hd: the docs say it "does not work" with them; we accept and ignore it.
+    # [UNVERIFIED]
     call = Call("speech", body["model"], body, text=text, api_key=api_key, headers=headers)
     return SpeechPlan(
         call=call,
@@ -122,7 +126,8 @@ def _voice(value: Any) -> str:
             # [UNVERIFIED] wording for a malformed custom voice.
             raise errors.OpenAIError(
                 400,
-                "Invalid 'voice': a custom voice is an object with one key, 'id', e.g. {\"id\": \"voice_1234\"}.",
+                "Invalid 'voice': a custom voice is an object with one key, 'id', e.g. {\"id\": "
+                '"voice_1234"}.',
                 param="voice",
                 code="invalid_value",
             )

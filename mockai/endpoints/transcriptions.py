@@ -46,7 +46,10 @@ AUDIO_TOKENS_PER_SECOND = 10
 USAGE_SINCE = dt.date(2025, 3, 20)
 """[UNVERIFIED] from when transcriptions carry `usage`: the day the gpt-4o transcribe models came out."""
 FILE_MISSING = "1 validation error for Request\nbody -> file\n  field required (type=value_error.missing)"
-FILE_NOT_UPLOAD = "1 validation error for Request\nbody -> file\n  Expected UploadFile, received: <class 'str'> (type=value_error)"
+FILE_NOT_UPLOAD = (
+    "1 validation error for Request\nbody -> file\n"
+    "  Expected UploadFile, received: <class 'str'> (type=value_error)"
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ def prepare_task(
     if resolved.model.id != "whisper-1" and response_format not in TOKEN_MODEL_FORMATS:
         raise errors.OpenAIError(
             400,
-            f"response_format '{response_format}' is not compatible with model '{model}'. Use 'json' or 'text' instead.",
+            f"response_format '{response_format}' is not compatible with model '{model}'. Use 'json' or "
+            "'text' instead.",
             param="response_format",
             code="unsupported_value",
         )
@@ -296,7 +300,8 @@ def _events(plan: TranscriptionPlan, text: str, duration: float, key: bytes) -> 
     if plan.logprobs:
         done["logprobs"] = _logprobs(plan, text, key)
     done["usage"] = _usage(plan, text, duration)
-    # [UNVERIFIED] whether OpenAI ends these streams with `data: [DONE]`; the SDKs stop at the end of the body.
+    # [UNVERIFIED] whether OpenAI ends these streams with `data: [DONE]`; the SDKs stop at the end of the
+    # body.
     yield done
 
 

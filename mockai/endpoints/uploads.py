@@ -32,8 +32,10 @@ async def parse_form(raw: bytes, content_type: str) -> dict[str, Any]:
         shown = content_type or "missing"
         raise errors.OpenAIError(
             400,
-            f"Invalid Content-Type header ({shown}), expected multipart/form-data. (HINT: If you're using curl, "
-            "you can pass -F 'file=@audio.mp3' -F model=whisper-1, which sets 'Content-Type: multipart/form-data')",
+            f"Invalid Content-Type header ({shown}), expected multipart/form-data. (HINT: If you're using "
+            "curl, "
+            "you can pass -F 'file=@audio.mp3' -F model=whisper-1, which sets 'Content-Type: "
+            "multipart/form-data')",
         )
     items = await _form_items(content_type, raw)
     body: dict[str, Any] = {}

@@ -77,7 +77,8 @@ def check_value(name: str, value: Any, spec: Param) -> None:
     if not any(type_matches(value, t) for t in spec.types):
         raise errors.OpenAIError(
             400,
-            f"Invalid type for '{name}': expected {expected_text(spec.types)}, but got {errors.describe_type(value)} instead.",
+            f"Invalid type for '{name}': expected {expected_text(spec.types)}, but got "
+            f"{errors.describe_type(value)} instead.",
             param=name,
             code="invalid_type",
         )
@@ -88,14 +89,16 @@ def check_value(name: str, value: Any, spec: Param) -> None:
         if spec.min is not None and value < spec.min:
             raise errors.OpenAIError(
                 400,
-                f"Invalid '{name}': {kind} below minimum value. Expected a value >= {_num(spec.min)}, but got {_num(value)} instead.",
+                f"Invalid '{name}': {kind} below minimum value. Expected a value >= {_num(spec.min)}, but "
+                f"got {_num(value)} instead.",
                 param=name,
                 code=f"{kind}_below_min_value",
             )
         if spec.max is not None and value > spec.max:
             raise errors.OpenAIError(
                 400,
-                f"Invalid '{name}': {kind} above maximum value. Expected a value <= {_num(spec.max)}, but got {_num(value)} instead.",
+                f"Invalid '{name}': {kind} above maximum value. Expected a value <= {_num(spec.max)}, but "
+                f"got {_num(value)} instead.",
                 param=name,
                 code=f"{kind}_above_max_value",
             )
@@ -104,20 +107,23 @@ def check_value(name: str, value: Any, spec: Param) -> None:
             if not value:
                 raise errors.OpenAIError(
                     400,
-                    f"Invalid '{name}': empty array. Expected an array with minimum length {spec.min_items}, but got an empty array instead.",
+                    f"Invalid '{name}': empty array. Expected an array with minimum length {spec.min_items}, "
+                    "but got an empty array instead.",
                     param=name,
                     code="empty_array",
                 )
             raise errors.OpenAIError(
                 400,
-                f"Invalid '{name}': array too short. Expected an array with minimum length {spec.min_items}, but got an array with length {len(value)} instead.",
+                f"Invalid '{name}': array too short. Expected an array with minimum length {spec.min_items}, "
+                f"but got an array with length {len(value)} instead.",
                 param=name,
                 code="array_below_min_length",
             )
         if spec.max_items is not None and len(value) > spec.max_items:
             raise errors.OpenAIError(
                 400,
-                f"Invalid '{name}': array too long. Expected an array with maximum length {spec.max_items}, but got an array with length {len(value)} instead.",
+                f"Invalid '{name}': array too long. Expected an array with maximum length {spec.max_items}, "
+                f"but got an array with length {len(value)} instead.",
                 param=name,
                 code="array_above_max_length",
             )
@@ -148,7 +154,8 @@ def string_list(name: str, value: Any, max_items: int | None = None) -> list[str
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise errors.OpenAIError(
             400,
-            f"Invalid type for '{name}': expected one of a string or an array of strings, but got {errors.describe_type(value)} instead.",
+            f"Invalid type for '{name}': expected one of a string or an array of strings, but got "
+            f"{errors.describe_type(value)} instead.",
             param=name,
             code="invalid_type",
         )

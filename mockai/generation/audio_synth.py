@@ -92,10 +92,13 @@ def _pcm(blocks: list[int], _seed: str = "") -> bytes:
 
 def _wav(blocks: list[int], _seed: str = "") -> bytes:
     data = _pcm(blocks)
-    # 44-byte canonical header: RIFF size, then `fmt ` (PCM=1, mono, rate, byte rate, block align, 16 bit), `data`.
+    # 44-byte canonical header: RIFF size, then `fmt ` (PCM=1, mono, rate, byte rate, block align, 16 bit),
+    # `data`.
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1, SAMPLE_RATE, 2 * SAMPLE_RATE, 2, 16, b"data", len(data),
+        b"RIFF", 36 + len(data), b"WAVE",
+        b"fmt ", 16, 1, 1, SAMPLE_RATE, 2 * SAMPLE_RATE, 2, 16,
+        b"data", len(data),
     )  # fmt: skip
     return header + data
 
@@ -256,7 +259,8 @@ def _flac(blocks: list[int], _seed: str = "") -> bytes:
         parts.extend(frame)
         sizes.add(sum(map(len, frame)))
         md5.update(_block_bytes(tone, "little"))
-    # STREAMINFO: min/max block size, min/max frame size (24 bit), then 64 bits of rate (20), channels - 1 (3),
+    # STREAMINFO: min/max block size, min/max frame size (24 bit), then 64 bits of rate (20), channels - 1
+    # (3),
     # bits per sample - 1 (5), total samples (36), then the MD5.
     packed = (SAMPLE_RATE << 44) | (0 << 41) | (15 << 36) | (len(blocks) * BLOCK)
     info = struct.pack(">HH", BLOCK, BLOCK) + min(sizes).to_bytes(3, "big") + max(sizes).to_bytes(3, "big")

@@ -9,7 +9,7 @@ min/max bounds, min/max lengths and items, and common string formats.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 WORDS = ("alpha", "bravo", "delta", "echo", "lima", "nova", "oscar", "paris", "sierra", "tango")
@@ -61,7 +61,8 @@ def instance(schema: Any, seed: str = "", root: Mapping[str, Any] | None = None,
 
 
 def _object(schema: Mapping[str, Any], seed: str, root: Mapping[str, Any], depth: int) -> Any:
-    props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    given = schema.get("properties")
+    props: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     required = (
         [r for r in schema.get("required", []) if isinstance(r, str)]
         if isinstance(schema.get("required"), list)
@@ -127,7 +128,8 @@ def _string(schema: Mapping[str, Any], seed: str, root: Mapping[str, Any], depth
     if isinstance(fmt, str) and fmt in FORMATS:
         return FORMATS[fmt]
     text = WORDS[_pick(seed, len(WORDS))]
-    low = schema.get("minLength") if isinstance(schema.get("minLength"), int) else 0
+    least = schema.get("minLength")
+    low: int = least if isinstance(least, int) else 0
     high = schema.get("maxLength") if isinstance(schema.get("maxLength"), int) else None
     while len(text) < low:
         text += " " + WORDS[_pick(seed + text, len(WORDS))]
@@ -136,7 +138,7 @@ def _string(schema: Mapping[str, Any], seed: str, root: Mapping[str, Any], depth
     return text
 
 
-_MAKERS = {
+_MAKERS: dict[str, Callable[[Mapping[str, Any], str, Mapping[str, Any], int], Any]] = {
     "object": _object,
     "array": _array,
     "integer": _number,

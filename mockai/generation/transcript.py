@@ -63,7 +63,8 @@ _LANGUAGE_TABLE = (
 LANGUAGES = {
     code: name.replace("_", " ") for code, name in (pair.split(":") for pair in _LANGUAGE_TABLE.split())
 }
-"""Whisper's languages: the code `language` takes (ISO-639-1 where there is one) -> the name `verbose_json` reports."""
+"""Whisper's languages: the code `language` takes (ISO-639-1 where there is one) -> the name `verbose_json`
+reports."""
 
 
 @dataclass(frozen=True)

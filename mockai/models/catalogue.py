@@ -77,7 +77,7 @@ def _snapshots(text: str) -> tuple[tuple[Date | None, str], ...]:
 
 
 def _load() -> dict[str, Model]:
-    text = resources.files("mockai").joinpath("data", "models.csv").read_text("utf-8")
+    text = resources.files("mockai").joinpath("data").joinpath("models.csv").read_text("utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     models: dict[str, Model] = {}
     for row in rows:
@@ -102,22 +102,13 @@ def _load() -> dict[str, Model]:
 MODELS: Mapping[str, Model] = _load()
 
 
-def parse_date(text: str) -> Date:
-    """A YYYY-MM-DD simulated date, or a UsageError saying what is expected."""
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise errors.UsageError(
-            f"as_of must be a date as YYYY-MM-DD (for example 2023-07-06), got {text!r}"
-        ) from None
-
-
 def today() -> Date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
 FINE_TUNE_ID = re.compile(r"ft:[\x21-\x7e]+")
-"""What a fine-tune id can hold: printable ASCII, no spaces (`ft:gpt-4o-mini-2024-07-18:org:suffix:abc123`)."""
+"""What a fine-tune id can hold: printable ASCII, no spaces
+(`ft:gpt-4o-mini-2024-07-18:org:suffix:abc123`)."""
 
 
 def base_of(model_id: str) -> str:

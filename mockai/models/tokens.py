@@ -83,7 +83,7 @@ def _tiktoken_text(ranks: Mapping[bytes, int]) -> bytes:
 
 def _packaged(package: str, filename: str) -> bytes:
     try:
-        return resources.files(package).joinpath("data", filename).read_bytes()
+        return resources.files(package).joinpath("data").joinpath(filename).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise TokenizerDataError(
             f"{package}/data/{filename} is missing; mockai reads its vocabulary from it. "

@@ -71,7 +71,8 @@ class Cassette:
         """Why this cassette cannot be recorded into (e.g. it is a vcrpy YAML file), if it cannot."""
         self.overwrite = False
         self.drop_fields = self.scrub.fields
-        """Scrubbed JSON fields (now, or when the file was recorded): left out of matching, as their values are gone."""
+        """Scrubbed JSON fields (now, or when the file was recorded): left out of matching, as their values
+        are gone."""
         self.header_extra: dict[str, Any] = {}
         self._valid_end = 0
         self._last_number = 0
@@ -88,7 +89,8 @@ class Cassette:
         ignore: Iterable[str] = keys.DEFAULT_IGNORE,
         scrub: Scrubber | None = None,
     ) -> Cassette:
-        """Read a cassette (mockai JSON lines, or a vcrpy YAML cassette); a missing file gives an empty one."""
+        """Read a cassette (mockai JSON lines, or a vcrpy YAML cassette); a missing file gives an empty
+        one."""
         cassette = cls(path, ignore, scrub)
         try:
             data = cassette.path.read_bytes()
@@ -96,7 +98,10 @@ class Cassette:
             return cassette
         cassette.existed = True
         if cassette.path.suffix in (".yaml", ".yml") or data[:4096].lstrip()[:1] not in (b"{", b""):
-            cassette.read_only = f"{cassette.path} is a vcrpy cassette; convert it with `mockai import-vcr {cassette.path} NEW.jsonl` to record into it"
+            cassette.read_only = (
+                f"{cassette.path} is a vcrpy cassette; convert it with "
+                f"`mockai import-vcr {cassette.path} NEW.jsonl` to record into it"
+            )
             for it in read_vcr(data, str(cassette.path)):
                 line = to_line(it, cassette.scrub).encode("utf-8")
                 cassette._add(line, 0, len(line) - 1, 0)
@@ -145,7 +150,8 @@ class Cassette:
                     else "Fix or delete that line."
                 )
                 warnings.warn(
-                    f"mockai: {self.path} line {number} {what} and was skipped; the {len(self.lines)} interactions before it load fine. {kept}",
+                    f"mockai: {self.path} line {number} {what} and was skipped; the {len(self.lines)} "
+                    f"interactions before it load fine. {kept}",
                     CassetteWarning,
                     stacklevel=4,
                 )
@@ -158,12 +164,14 @@ class Cassette:
     def _check_header(self, header: Any) -> None:
         if not isinstance(header, dict) or "mockai_cassette" not in header:
             raise UsageError(
-                f'{self.path} is not a mockai cassette: its first line should be a header like {{"mockai_cassette": {FORMAT_VERSION}, ...}}. Is it a vcrpy cassette? Name it .yaml.'
+                f"{self.path} is not a mockai cassette: its first line should be a header like "
+                f'{{"mockai_cassette": {FORMAT_VERSION}, ...}}. Is it a vcrpy cassette? Name it .yaml.'
             )
         version = header["mockai_cassette"]
         if version != FORMAT_VERSION:
             raise UsageError(
-                f"{self.path} has cassette format version {version!r}; this mockai ({__version__}) reads version {FORMAT_VERSION}. Upgrade mockai, or re-record the cassette."
+                f"{self.path} has cassette format version {version!r}; this mockai ({__version__}) reads "
+                f"version {FORMAT_VERSION}. Upgrade mockai, or re-record the cassette."
             )
         self.drop_fields = self.drop_fields | frozenset(header.get("scrubbed_fields") or ())
 
@@ -184,7 +192,8 @@ class Cassette:
 
     @staticmethod
     def _request(data: bytes, start: int, end: int, full: bool = False) -> dict[str, Any]:
-        """The request of a line, decoding only the bytes before `"response"` unless `full` (which checks it all)."""
+        """The request of a line, decoding only the bytes before `"response"` unless `full` (which checks it
+        all)."""
         if not full and data.startswith(PREFIX, start):
             cut = data.find(RESPONSE_MARK, start, end)
             if cut >= 0:
@@ -202,7 +211,8 @@ class Cassette:
             or not isinstance(parsed.get("response"), dict)
         ):
             raise TypeError("it needs a request and a response object")
-        return parsed["request"]
+        found: dict[str, Any] = parsed["request"]
+        return found
 
     def _normal(self, request: dict[str, Any]) -> dict[str, Any]:
         stored = request.get("body") or {}
@@ -242,7 +252,8 @@ class Cassette:
             return from_json(json.loads(str(self.lines[i], "utf-8")))
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError(
-                f"{self.path} line {self.line_numbers[i]} is not a valid interaction ({type(exc).__name__}: {exc}); fix or re-record it."
+                f"{self.path} line {self.line_numbers[i]} is not a valid interaction ({type(exc).__name__}: "
+                f"{exc}); fix or re-record it."
             ) from None
 
     def rewind(self) -> None:

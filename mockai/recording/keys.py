@@ -19,7 +19,8 @@ import orjson
 from mockai.secrets import SECRET_QUERY
 
 DEFAULT_IGNORE: tuple[str, ...] = ("user",)
-"""Body fields left out of matching by default: `user` is an end-user id that changes per run, not the question."""
+"""Body fields left out of matching by default: `user` is an end-user id that changes per run, not the
+question."""
 ABSENT = object()
 _KEY_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

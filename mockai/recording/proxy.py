@@ -1,4 +1,5 @@
-"""The wire side of the cassette layer: forward a request upstream and pass its answer on, or send a recording.
+"""The wire side of the cassette layer: forward a request upstream and pass its answer on, or send a
+recording.
 
 Both keep the bytes unchanged: status, headers (less hop-by-hop ones) and body, a stream event by event.
 One httpx.AsyncClient per cassette session, created on first use in the server's event loop and closed
@@ -59,7 +60,8 @@ RESPONSE_DROP = frozenset(
 
 @dataclass
 class Upstream:
-    """Where misses are recorded from, and the client that talks to it (made on first use in the server's loop)."""
+    """Where misses are recorded from, and the client that talks to it (made on first use in the server's
+    loop)."""
 
     url: str
     """The base URL, e.g. https://api.openai.com/v1 (no trailing slash)."""
@@ -207,10 +209,12 @@ async def forward(upstream: Upstream, cassette: Cassette, out: Outgoing, client:
     )
     try:
         await asyncio.to_thread(lambda: cassette.append(cassette.encode(it)))
-    except OSError as exc:  # disk full, read-only folder...: the client must not take an unrecorded answer for a recorded one
+    except OSError as exc:
+        # Disk full, read-only folder...: the client must not take an unrecorded answer for a recorded one.
         error = OpenAIError(
             500,
-            f"mockai: could not write to cassette {cassette.path} ({exc}); the answer was not recorded. Check the disk and the folder's permissions.",
+            f"mockai: could not write to cassette {cassette.path} ({exc}); the answer was not recorded. "
+            "Check the disk and the folder's permissions.",
             type="server_error",
             code="cassette_write_failed",
         )
@@ -238,7 +242,8 @@ def upstream_error(upstream: Upstream, exc: httpx.HTTPError) -> OpenAIError:
     if isinstance(exc, httpx.TimeoutException):
         status, what = (
             504,
-            f"did not answer within {upstream.timeout:g}s ({name}). Raise --upstream-timeout or check the upstream",
+            f"did not answer within {upstream.timeout:g}s ({name}). Raise --upstream-timeout or check the "
+            "upstream",
         )
     elif isinstance(exc, httpx.ConnectError):
         verb = "refused the connection" if _refused(exc) else "could not be reached"

@@ -1,7 +1,8 @@
 """Keep secrets off disk: what a cassette must never hold, and how it is taken out before writing.
 
 Three layers, applied to every interaction before its line is written:
-1. secret headers: request values become `<redacted>`; response headers are dropped (the client got them live);
+1. secret headers: request values become `<redacted>`; response headers are dropped (the client got them
+   live);
 2. configured JSON fields (by key name, at any depth, request and response bodies and stream chunks) and
    secret query parameters become `<redacted>`;
 3. the literal values of the request's secret headers (the API key, org and project ids, cookies) are

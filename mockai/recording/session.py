@@ -45,7 +45,8 @@ class CassetteOptions:
     def of(
         cls, settings: Settings, hint: str = HINT, upstream_api_key: str | None = None, **changes: Any
     ) -> CassetteOptions:
-        """The options `settings` give, with `changes` (settings names: match_ignore, scrub_headers, scrub_fields,
+        """The options `settings` give, with `changes` (settings names: match_ignore, scrub_headers,
+        scrub_fields,
         replay_speed, upstream_timeout) checked as any setting is."""
         merged = settings_.merge(changes, lambda key: f"{key} in use_cassette", base=settings)
         return cls(
@@ -80,9 +81,11 @@ class CassetteSession:
         return self.mode is not RecordMode.ALL
 
     def describe(self) -> str:
+        mode = f"record mode '{self.mode.value}'"
         if not self.records:
-            return f"replaying {self.cassette.path} ({len(self.cassette)} interactions, record mode '{self.mode.value}')"
-        return f"recording into {self.cassette.path} from {display(self.upstream.url if self.upstream else '')} (record mode '{self.mode.value}')"
+            return f"replaying {self.cassette.path} ({len(self.cassette)} interactions, {mode})"
+        source = display(self.upstream.url if self.upstream else "")
+        return f"recording into {self.cassette.path} from {source} ({mode})"
 
     def normal_form(self, method: str, path: str, query: str, body: Any) -> dict[str, Any]:
         """The request as the cassette keys and compares it."""

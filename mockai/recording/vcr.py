@@ -28,10 +28,12 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that also reads the `!!python/unicode` strings of cassettes written under Python 2."""
 
 
-_Loader.add_constructor(
-    "tag:yaml.org,2002:python/unicode", lambda loader, node: loader.construct_scalar(node)
-)
-_Loader.add_constructor("tag:yaml.org,2002:python/str", lambda loader, node: loader.construct_scalar(node))
+def _text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:python/unicode", _text)
+_Loader.add_constructor("tag:yaml.org,2002:python/str", _text)
 
 
 def read_vcr(data: bytes, name: str = "cassette") -> list[Interaction]:
@@ -48,7 +50,8 @@ def read_vcr(data: bytes, name: str = "cassette") -> list[Interaction]:
         )
     if doc.get("version", 1) != 1:
         raise UsageError(
-            f"{name} is a vcrpy cassette of version {doc.get('version')!r}; mockai imports version 1. Run vcrpy's migration first."
+            f"{name} is a vcrpy cassette of version {doc.get('version')!r}; mockai imports version 1. Run "
+            "vcrpy's migration first."
         )
     return [_interaction(item, name, n) for n, item in enumerate(doc["interactions"], start=1)]
 
@@ -95,7 +98,8 @@ def _bytes(body: Any) -> bytes:
 
 
 def _decompress(body: bytes, encoding: str) -> bytes:
-    """vcrpy keeps compressed bodies unless decode_compressed_response was on; httpx-level ones are already decoded."""
+    """vcrpy keeps compressed bodies unless decode_compressed_response was on; httpx-level ones are already
+    decoded."""
     try:
         if "gzip" in encoding:
             return gzip.decompress(body)

@@ -148,9 +148,10 @@ class RuleEngine:
     def choose(self, call: Call, admit: Callable[[Reply], bool] = _always) -> Reply | None:
         """The reply of the first rule that fits `call`; None when no rule does.
 
-        `admit` sees the reply before anything is used up and may refuse it (the rate limiter does, when the
-        reply would cost quota it does not have): then the rule's counters, `times`, `replies` and `next_state`
-        stay as they were, and the reply is still returned, so the caller can say whose answer it refused."""
+        `admit` sees the reply before anything is used up and may refuse it (the rate limiter does, when
+        the reply would cost quota it does not have): then the rule's counters, `times`, `replies` and
+        `next_state` stay as they were, and the reply is still returned, so the caller can say whose answer
+        it refused."""
         while True:
             ruleset = self._set
             fitting = [s for s in ruleset.by_endpoint.get(call.endpoint, ()) if s.rule.fits(call)]

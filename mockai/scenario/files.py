@@ -20,6 +20,7 @@ import yaml
 
 from mockai.call import Call
 from mockai.errors import MockAIError
+from mockai.reply import StreamPlan
 from mockai.scenario.matching import (
     MATCHERS,
     Endpoint,
@@ -41,6 +42,9 @@ LIMIT_KEYS = ("rpm", "tpm")
 SUFFIXES = (".yaml", ".yml", ".json")
 NESTED = "this rule nests too deeply, or contains itself through a YAML alias; write it out plainly"
 YAML_HINT = "Check the indentation and quoting here or just above."
+
+NEVER_STREAMED = frozenset({"edits", "embeddings", "translations"})
+"""Endpoints whose answers are never streamed: a rule for them cannot script stream faults."""
 
 
 @dataclass(frozen=True)
@@ -386,9 +390,17 @@ def _rule(
             f"times: {times} but {len(items)} replies; those after the first {times} would never be sent"
         )
         issues.append(Issue(message, line_of(data, "times")))
+    endpoints = next((m.names for m in matchers if isinstance(m, Endpoint)), None)
+    streamed = any(r.base.stream != StreamPlan() for r in replies)
+    if streamed and endpoints is not None and endpoints <= NEVER_STREAMED:
+        never = " and ".join(sorted(endpoints))
+        message = (
+            f"stream: scripts how a streamed answer is paced or broken, but {never} never stream; "
+            "put it on a rule for chat, completions, transcriptions or speech"
+        )
+        issues.append(Issue(message, line_of(data, key)))
     if issues:
         return None, issues
-    endpoints = next((m.names for m in matchers if isinstance(m, Endpoint)), None)
     static = tuple(m for m in matchers if not isinstance(m, Gate))
     gates = tuple(m for m in matchers if isinstance(m, Gate))
     fields = (static, tuple(replies), gates, endpoints, times, next_state, name, rule_id, path, line)

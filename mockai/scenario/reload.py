@@ -91,7 +91,8 @@ class Reloader:
             self._stamps, self._data, self._racy = (), None, False
 
     def check(self) -> bool:
-        """One look, as the watcher takes it: reload when a file's bytes changed; True when rules were swapped."""
+        """One look, as the watcher takes it: reload when a file's bytes changed; True when rules were
+        swapped."""
         with self._lock:
             files = self.files
             if not files:
@@ -176,7 +177,8 @@ def confined(folder: str | None, name: str) -> str:
     if folder is None:
         raise OpenAIError(
             400,
-            "mockai: loading a scenario file by name needs a scenario folder: start the server with --scenario-dir DIR.",
+            "mockai: loading a scenario file by name needs a scenario folder: start the server with "
+            "--scenario-dir DIR.",
             param="file",
         )
     root = Path(folder).resolve()
@@ -187,7 +189,8 @@ def confined(folder: str | None, name: str) -> str:
     if target is None or not target.is_relative_to(root) or target == root:
         raise OpenAIError(
             400,
-            f"mockai: {name!r} is not a file name inside the scenario folder; give a path relative to --scenario-dir, without '..'.",
+            f"mockai: {name!r} is not a file name inside the scenario folder; give a path relative to "
+            "--scenario-dir, without '..'.",
             param="file",
         )
     if target.suffix.lower() not in SUFFIXES or not target.is_file():

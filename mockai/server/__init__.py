@@ -1,1 +1,2 @@
-"""The HTTP side: the ASGI app, the request pipeline, the admin API, server state, and running under uvicorn."""
+"""The HTTP side: the ASGI app, the request pipeline, the admin API, server state, and running under
+uvicorn."""

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from mockai import errors
+from mockai import errors, settings
 from mockai.models import catalogue
 from mockai.scenario.files import ScenarioError, parse_scenario
 from mockai.scenario.reload import confined
@@ -75,7 +75,7 @@ async def clock(state: MockState, ex: Exchange) -> None:
         body = await _json_body(state, ex)
         value = body.get("as_of") if isinstance(body, dict) else None
         try:
-            state.as_of = catalogue.parse_date(value) if value is not None else catalogue.today()
+            state.as_of = settings.check("as_of", value) if value is not None else catalogue.today()
         except errors.UsageError as exc:
             raise errors.OpenAIError(400, str(exc), param="as_of") from None
     await _reply(ex, {"as_of": state.as_of.isoformat()})
@@ -129,13 +129,15 @@ async def clear_scenario(state: MockState, ex: Exchange) -> None:
 
 
 async def reload(state: MockState, ex: Exchange) -> None:
-    """POST: read the scenario files again and swap their rules in at once; on a mistake the old rules stay."""
+    """POST: read the scenario files again and swap their rules in at once; on a mistake the old rules
+    stay."""
     _authorise(state, ex)
     files = state.scenario_files
     if not files:
         raise errors.OpenAIError(
             400,
-            "mockai: there are no scenario files to reload: start the server with --scenario FILE, or PUT /_mockai/scenario?file=NAME.",
+            "mockai: there are no scenario files to reload: start the server with --scenario FILE, or PUT "
+            "/_mockai/scenario?file=NAME.",
         )
     try:
         state.reloader.load()
@@ -147,7 +149,8 @@ async def reload(state: MockState, ex: Exchange) -> None:
 
 
 async def add_rule(state: MockState, ex: Exchange) -> None:
-    """POST one rule, shaped like an entry of a file's `rules:`; it is tried after the rules already loaded."""
+    """POST one rule, shaped like an entry of a file's `rules:`; it is tried after the rules already
+    loaded."""
     _authorise(state, ex)
     body = await _json_body(state, ex)
     try:

@@ -1,4 +1,5 @@
-"""The ASGI app: takes each HTTP request, routes it, and makes sure every failure is answered in OpenAI's envelope.
+"""The ASGI app: takes each HTTP request, routes it, and makes sure every failure is answered in OpenAI's
+envelope.
 
 Routes: `/_mockai/...` to the admin API; the model endpoints (and openai 0.28's `/v1/engines/{model}/...`)
 to the pipeline (mockai.server.pipeline); `/v1/models` to the catalogue; any other `/v1/...` path to the

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from mockai import errors
+from mockai import errors, settings
 from mockai.errors import OpenAIError, UsageError, org_id
 
 EPSILON = 1e-9
@@ -36,9 +36,8 @@ class Limits:
 
 
 def _validate(name: str, value: object) -> None:
-    """Reject a limit that is not a whole number >= 1, naming it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"mockai: {name} must be a whole number >= 1, got {value!r}.")
+    """Reject a limit that is not a whole number >= 1, naming it (as every setting is checked)."""
+    settings.check(name, value)
 
 
 DEFAULT_LIMITS = Limits(rpm=30_000, tpm=150_000_000)

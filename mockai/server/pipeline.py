@@ -138,7 +138,8 @@ async def from_cassette(state: MockState, ex: Exchange) -> None:
 
 
 async def _recorded(state: MockState, session: CassetteSession, ex: Exchange) -> bool:
-    """Replay the recording of this request, or forward it upstream when the session records; False if neither."""
+    """Replay the recording of this request, or forward it upstream when the session records; False if
+    neither."""
     raw = ex.raw if ex.raw is not None else await ex.read_body(state.settings.max_body_bytes)
     normal = _normal(session, ex)
     recorded = session.find(normal)
@@ -190,7 +191,8 @@ async def _read(state: MockState, ex: Exchange, endpoint: Endpoint[Any]) -> dict
         # [UNVERIFIED] wording: the real API rejects a non-object body with a 400.
         raise errors.OpenAIError(
             400,
-            f"Invalid type for request body: expected an object, but got {errors.describe_type(body)} instead.",
+            f"Invalid type for request body: expected an object, but got {errors.describe_type(body)} "
+            "instead.",
             code="invalid_type",
         )
     return body

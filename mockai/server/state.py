@@ -65,12 +65,14 @@ class MockState:
             state.use_cassette(settings.cassette, settings.record_mode, settings.upstream)
         elif settings.upstream is not None or settings.record_mode != "none":
             raise UsageError(
-                "recording needs a cassette file to write to: add --cassette PATH (e.g. cassettes/session.jsonl)."
+                "recording needs a cassette file to write to: add --cassette PATH (e.g. "
+                "cassettes/session.jsonl)."
             )
         return state
 
     def apply(self, scenario: Scenario) -> None:
-        """Take a scenario's own settings: per-model limits, simulated date, seed (again after every reset)."""
+        """Take a scenario's own settings: per-model limits, simulated date, seed (again after every
+        reset)."""
         self.applied.append(scenario)
         self._take(scenario)
 

@@ -1,1 +1,2 @@
-"""For test suites: the `MockAI` handle, the pytest plugin, assertions on the journal, in-process transports."""
+"""For test suites: the `MockAI` handle, the pytest plugin, assertions on the journal, in-process
+transports."""

@@ -23,11 +23,13 @@ SHOWN = 5
 
 
 class ExpectationError(MockAIError, AssertionError):
-    """A test's mockai expectations were not met: an expected rule went unused, or a request matched nothing."""
+    """A test's mockai expectations were not met: an expected rule went unused, or a request matched
+    nothing."""
 
 
 class Requests(Sequence[Entry]):
-    """The requests a mock has seen, oldest first: entries with .method, .path, .json, .headers, .status, .reply."""
+    """The requests a mock has seen, oldest first: entries with .method, .path, .json, .headers, .status,
+    .reply."""
 
     def __init__(self, entries: Callable[[], list[Entry]]) -> None:
         self._entries = entries
@@ -141,8 +143,8 @@ def unmatched_report(entry: Entry) -> str:
     explanation = message.removeprefix("mockai: ").split("\nstrict mode is on:")[0]
     model = _body(entry).get("model")
     return (
-        f"{entry.method} {entry.path} (model={model!r}) matched no rule; strict mode answered {entry.status}:\n"
-        + _indent(explanation)
+        f"{entry.method} {entry.path} (model={model!r}) matched no rule; strict mode answered "
+        f"{entry.status}:\n" + _indent(explanation)
     )
 
 

@@ -126,7 +126,8 @@ def _cassette(value: Any, layer: Layer, default: Callable[[], Path] | None) -> P
         return default()
     if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise UsageError(
-            f"mockai: cassette in {layer.name} must be a file path such as 'cassettes/chat.jsonl', or True for "
+            f"mockai: cassette in {layer.name} must be a file path such as 'cassettes/chat.jsonl', or True "
+            "for "
             f"one named after the test; got {value!r}"
         )
     path = Path(value)

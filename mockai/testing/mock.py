@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mockai import settings
 from mockai.errors import UsageError
 from mockai.testing.assertions import ExpectationError, Requests, report, unmatched_report, unused_report
 
@@ -54,7 +55,8 @@ class When:
     name: str | None = None
 
     def reply(self, content: str | None = None, **reply: Any) -> Rule:
-        """Answer with this text (and any other reply keys: finish_reason, usage, delay, stream, embedding...)."""
+        """Answer with this text (and any other reply keys: finish_reason, usage, delay, stream,
+        embedding...)."""
         label = _call("reply", content, **reply)
         if content is not None:
             reply = {"content": content, **reply}
@@ -68,7 +70,8 @@ class When:
         )
 
     def fail(self, status: int = 500, /, message: str | None = None, **error: Any) -> Rule:
-        """Answer with OpenAI's error for this status (its real text unless `message`; also type, code, param, headers)."""
+        """Answer with OpenAI's error for this status (its real text unless `message`; also type, code, param,
+        headers)."""
         body = {"status": status, **({"message": message} if message is not None else {}), **error}
         return self._add({"error": body}, _call("fail", status, message=message, **error))
 
@@ -82,7 +85,8 @@ class When:
 
 
 class MockAI:
-    """A handle over one mockai server for one test: script replies, set the clock and limits, read requests."""
+    """A handle over one mockai server for one test: script replies, set the clock and limits, read
+    requests."""
 
     def __init__(self, server: ServerThread | None = None) -> None:
         if server is None:
@@ -96,7 +100,8 @@ class MockAI:
         self.server = server
         self.state: MockState = server.state
         self.requests = Requests(self.state.journal.entries)
-        """Every request this test made to the mock, oldest first (see `mockai.testing.assertions.Requests`)."""
+        """Every request this test made to the mock, oldest first (see
+        `mockai.testing.assertions.Requests`)."""
         self._expect: dict[int, tuple[Rule, bool]] = {}
         self._clients: list[Any] = []
         self._app: Any = None
@@ -117,7 +122,8 @@ class MockAI:
         return {"OPENAI_BASE_URL": self.url, "OPENAI_API_BASE": self.url, "OPENAI_API_KEY": self.api_key}
 
     def http_client(self, **kwargs: Any) -> Any:
-        """An httpx client that calls mockai in-process (no socket): `OpenAI(http_client=mockai.http_client())`."""
+        """An httpx client that calls mockai in-process (no socket):
+        `OpenAI(http_client=mockai.http_client())`."""
         from mockai.testing.transport import http_client
 
         client = http_client(self._asgi(), self.url, **kwargs)
@@ -143,14 +149,16 @@ class MockAI:
         """Add one rule shaped like an entry of a scenario's `rules:`; `expect=True`: it must be used."""
         if not isinstance(rule, Mapping):
             raise UsageError(
-                f"mockai: add_rule takes a mapping such as {{'match': {{'contains': 'hi'}}, 'reply': 'Hello'}}; got {rule!r}"
+                "mockai: add_rule takes a mapping such as "
+                f"{{'match': {{'contains': 'hi'}}, 'reply': 'Hello'}}; got {rule!r}"
             )
         added = self.state.rules.add_rule(rule)
         self._mark(added, expect)
         return added
 
     def load_scenario(self, scenario: ScenarioLike, *, expect: bool | None = None) -> Scenario:
-        """Add a scenario's rules (a file path, or its data) after those loaded, and take its limits, as_of, seed."""
+        """Add a scenario's rules (a file path, or its data) after those loaded, and take its limits, as_of,
+        seed."""
         loaded = self.state.rules.load(scenario)
         self.state.apply(loaded)
         for rule in loaded.rules:
@@ -170,7 +178,8 @@ class MockAI:
         name: str | None = None,
         **match: Any,
     ) -> When:
-        """Start a rule for calls to `endpoint` (any when None) that fit the match keys (contains, model, regex...)."""
+        """Start a rule for calls to `endpoint` (any when None) that fit the match keys (contains, model,
+        regex...)."""
         label = _call(f"on_{endpoint}" if endpoint else "on", **match)
         if endpoint is not None:
             match = {"endpoint": endpoint, **match}
@@ -197,7 +206,8 @@ class MockAI:
     def fail_next(
         self, n: int = 1, *, status: int = 500, endpoint: str | None = None, message: str | None = None
     ) -> Rule:
-        """The next `n` calls (to `endpoint`, or any) that reach this rule get OpenAI's error for `status`; expected."""
+        """The next `n` calls (to `endpoint`, or any) that reach this rule get OpenAI's error for `status`;
+        expected."""
         label = _call("fail_next", n, status=status, endpoint=endpoint, message=message)
         return self.on(endpoint, times=n, expect=True, name=label).fail(status, message=message)
 
@@ -209,19 +219,11 @@ class MockAI:
 
     def set_date(self, as_of: str | dt.date) -> None:
         """The simulated date (YYYY-MM-DD): which models exist, what aliases point to, `created` times."""
-        from mockai.models.catalogue import parse_date
-
-        self.state.as_of = (
-            as_of
-            if isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime)
-            else parse_date(str(as_of))
-        )
+        self.state.as_of = settings.check("as_of", as_of, "set_date")
 
     def set_seed(self, seed: int) -> None:
         """The seed of generated replies and `probability` rules."""
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise UsageError(f"mockai: seed must be a whole number, e.g. 42; got {seed!r}")
-        self.state.seed = self.state.rules.seed = seed
+        self.state.seed = self.state.rules.seed = settings.check("seed", seed, "set_seed")
 
     def set_limits(self, rpm: int | None = None, tpm: int | None = None, model: str | None = None) -> None:
         """Enforce requests and tokens per minute, for every model or one model id or glob ("gpt-4*")."""
@@ -229,7 +231,8 @@ class MockAI:
 
     @property
     def strict(self) -> bool:
-        """Strict mode: unmatched calls get a 400 and fail the test; every rule this test added must be used."""
+        """Strict mode: unmatched calls get a 400 and fail the test; every rule this test added must be
+        used."""
         return self.state.strict
 
     @strict.setter

@@ -62,7 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )  # fmt: skip
     group.addoption(
         "--mockai-record", metavar="MODE",
-        help="record mode for tests marked with cassette=...: none (default, replay only), once, new_episodes, all.",
+        help="record mode for tests marked with cassette=...: "
+        "none (default, replay only), once, new_episodes, all.",
     )  # fmt: skip
     group.addoption(
         "--mockai-upstream",
@@ -109,7 +110,7 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="session")
 def mockai_server() -> Iterator[ServerThread]:
-    """The mockai server of this test session (one per xdist worker), on a free loopback port; started on first use."""
+    """The session's mockai server (one per xdist worker) on a free loopback port, started on first use."""
     from mockai.server.runner import ServerThread
     from mockai.settings import Settings
 
@@ -119,7 +120,9 @@ def mockai_server() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def mockai_config() -> Mapping[str, Any]:
-    """Override point: return settings for the mockai fixture (the marker's keywords), e.g. {"scenario": "base.yaml"}."""
+    """Override point: return settings for the mockai fixture (the marker's keywords).
+
+    For example {"scenario": "base.yaml", "seed": 42}."""
     return {}
 
 
@@ -130,7 +133,9 @@ def mockai(
     mockai_config: Mapping[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MockAI]:
-    """A clean mockai for this test; OPENAI_BASE_URL/OPENAI_API_KEY point at it; expectations checked at teardown."""
+    """A clean mockai for this test, with OPENAI_BASE_URL and OPENAI_API_KEY pointing at it.
+
+    Its expectations are checked at teardown."""
     from mockai.testing.assertions import report
     from mockai.testing.mock import MockAI
 
@@ -167,7 +172,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def config_for(request: pytest.FixtureRequest, fixture_config: Mapping[str, Any]) -> MockConfig:
-    """This test's settings: command line < mockai_config < markers (module, class, test); see fixture_config."""
+    """This test's settings: command line < mockai_config < markers (module, class, test).
+
+    See mockai.testing.config for the merge."""
     node, config = request.node, request.config
     test_path = Path(node.path)
     search = (test_path.parent, config.rootpath)
@@ -176,7 +183,8 @@ def config_for(request: pytest.FixtureRequest, fixture_config: Mapping[str, Any]
     for mark in reversed(list(node.iter_markers("mockai"))):  # iter_markers gives the closest first
         if mark.args:
             raise UsageError(
-                f"mockai: @pytest.mark.mockai takes keyword arguments only ({', '.join(KEYS)}); got {mark.args!r}"
+                f"mockai: @pytest.mark.mockai takes keyword arguments only ({', '.join(KEYS)}); got "
+                f"{mark.args!r}"
             )
         layers.append(Layer("@pytest.mark.mockai", mark.kwargs, search))
     return resolve_config(
@@ -188,7 +196,8 @@ def config_for(request: pytest.FixtureRequest, fixture_config: Mapping[str, Any]
 
 
 def begin(mock: MockAI, config: MockConfig, real_api_key: str | None = None) -> None:
-    """Reset the mock and apply a test's settings: scenarios, then explicit clock, seed, limits, strictness, cassette."""
+    """Reset the mock and apply a test's settings: scenarios, then explicit clock, seed, limits, strictness,
+    cassette."""
     mock.reset()
     for path, background in config.scenarios:
         mock.load_scenario(_scenario(path), expect=False if background else None)
@@ -200,7 +209,8 @@ def begin(mock: MockAI, config: MockConfig, real_api_key: str | None = None) -> 
         mock.set_limits(rpm=config.rpm, tpm=config.tpm)
     mock.strict = config.strict
     if config.cassette is not None:
-        # <<< cassette= marker / --mockai-record: wired to mockai.recording.session.use_cassette; MockAI.use_cassette
+        # <<< cassette= marker / --mockai-record: wired to mockai.recording.session.use_cassette;
+        # MockAI.use_cassette
         # raises "not available yet" when the recorder module is missing.
         records = config.record_mode not in (None, "none")
         mock.use_cassette(

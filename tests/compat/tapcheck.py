@@ -211,7 +211,8 @@ def _audio_schema(path: str, body: Any) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python tests/compat/tapcheck.py DIR...`: check every tap file in the folders; exit 1 on a violation."""
+    """`python tests/compat/tapcheck.py DIR...`: check every tap file in the folders; exit 1 on a
+    violation."""
     report = check(records(p for d in argv for p in sorted(Path(d).glob("tap-*.jsonl"))))
     for line in report.violations:
         print(line)

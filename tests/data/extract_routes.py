@@ -1,6 +1,7 @@
 """Extract the operations mockai serves from OpenAI's OpenAPI spec, with every component they
 reference, into tests/data/openapi-routes.json: a 130 KB spec schemathesis loads in a moment, where the
-3 MB original costs seconds. Run it again when the reference spec changes: python tests/data/extract_routes.py"""
+3 MB original costs seconds. Run it again when the reference spec changes:
+python tests/data/extract_routes.py"""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ ROOTS = {
         "CreateTranscriptionResponseVerboseJson",
         "CreateTranslationResponseJson",
         "CreateTranslationResponseVerboseJson",
-        # For the compatibility suite's tap check (tests/compat/tapcheck.py): streams and the rest of /v1/models.
+        # For the compatibility suite's tap check (tests/compat/tapcheck.py): streams and the rest of
+        # /v1/models.
         "CreateTranscriptionResponseStreamEvent",
         "CreateTranscriptionResponseDiarizedJson",
         "CreateSpeechResponseStreamEvent",

@@ -106,7 +106,10 @@ def tools() -> str:
         chat_model().with_structured_output(Weather, method="function_calling").invoke("Weather in Paris.")
     )
     expect(isinstance(by_tool, Weather), f"{by_tool!r}")
-    return f"bind_tools -> {call['name']}({call['args']}) -> text; with_structured_output (json_schema, function_calling)"
+    return (
+        f"bind_tools -> {call['name']}({call['args']}) -> text; "
+        "with_structured_output (json_schema, function_calling)"
+    )
 
 
 @check("tools stream")
@@ -117,7 +120,10 @@ def tools_stream() -> str:
     ):
         total = chunk if total is None else total + chunk
     expect(total is not None and total.tool_calls and "city" in total.tool_calls[0]["args"], f"{total}")
-    return f"{total.tool_calls[0]['name']}({total.tool_calls[0]['args']}) from {len(total.tool_call_chunks)} merged chunk(s)"
+    return (
+        f"{total.tool_calls[0]['name']}({total.tool_calls[0]['args']}) "
+        f"from {len(total.tool_call_chunks)} merged chunk(s)"
+    )
 
 
 @check("legacy functions")
@@ -290,6 +296,7 @@ def context() -> str:
 if __name__ == "__main__":
     sys.exit(
         main(
-            f"langchain-openai {langchain_openai.__version__ if hasattr(langchain_openai, '__version__') else ''}"
+            "langchain-openai "
+            f"{langchain_openai.__version__ if hasattr(langchain_openai, '__version__') else ''}"
         )
     )

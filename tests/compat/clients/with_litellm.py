@@ -168,7 +168,11 @@ def embeddings() -> str:
     expect(len(r.data) == 2 and len(vector) == 1536 and r.usage.prompt_tokens > 0, f"{len(vector)} {r.usage}")
     small = litellm.embedding(model="openai/text-embedding-3-small", input="hello", dimensions=256, **API)
     expect(len(small.data[0]["embedding"]) == 256, "dimensions")
-    return f"2 x {len(vector)} floats (sent encoding_format={requests_seen('/embeddings')[0]['body'].get('encoding_format')!r}); dimensions=256"
+    return (
+        f"2 x {len(vector)} floats "
+        f"(sent encoding_format={requests_seen('/embeddings')[0]['body'].get('encoding_format')!r}); "
+        "dimensions=256"
+    )
 
 
 @check("embeddings base64")
@@ -256,7 +260,10 @@ def headers() -> str:
         and h.get("llm_provider-x-request-id", "").startswith("req_"),
         f"{h}",
     )
-    return f"x-ratelimit-remaining-requests {h['x-ratelimit-remaining-requests']}, request id {h['llm_provider-x-request-id']}"
+    return (
+        f"x-ratelimit-remaining-requests {h['x-ratelimit-remaining-requests']}, "
+        f"request id {h['llm_provider-x-request-id']}"
+    )
 
 
 @check("429 retry")
@@ -270,7 +277,10 @@ def retry() -> str:
         raise AssertionError("no RateLimitError")
     except litellm.RateLimitError as exc:
         expect(exc.status_code == 429, f"{exc.status_code}")
-    return f"num_retries=2 rode out two 429s ({len(requests_seen('/chat/completions'))} requests in all); litellm.RateLimitError without"
+    return (
+        f"num_retries=2 rode out two 429s ({len(requests_seen('/chat/completions'))} requests in all); "
+        "litellm.RateLimitError without"
+    )
 
 
 @check("retired model")
