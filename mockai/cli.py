@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from mockai import settings as settings_
 from mockai.errors import MockAIError, UsageError
 from mockai.version import __version__
 
@@ -130,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate scenario files; exit 1 if any has a mistake")
     check.add_argument("files", nargs="+", metavar="FILE")
 
+    env = sub.add_parser(
+        "env", help="print the exports that point a shell's OpenAI clients (and tiktoken) at a mockai server"
+    )
+    env.add_argument("--host", default="127.0.0.1", help="the server's address (default 127.0.0.1)")
+    env.add_argument("--port", type=int, default=8000, help="the server's port (default 8000)")
+
     convert = sub.add_parser(
         "import-vcr", help="convert a vcrpy / pytest-recording YAML cassette into a mockai cassette"
     )
@@ -145,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "import-vcr":
             return import_vcr(args.source, args.target)
+        if args.command == "env":
+            return env(args.host, args.port)
         return check(args.files)
     except MockAIError as exc:
         print(f"mockai: {str(exc).removeprefix('mockai: ')}", file=sys.stderr)
@@ -152,7 +161,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: Any) -> int:
-    from mockai import settings as settings_
     from mockai.server.runner import Server as MockServer, bind, create_app, uvicorn_config
     from mockai.server.state import MockState
     from mockai.wire import quiet_scripted_cuts
@@ -229,6 +237,27 @@ def serve(args: Any) -> int:
     return 0
 
 
+def env(host: str, port: int) -> int:
+    """`eval "$(mockai env)"`: OPENAI_BASE_URL and OPENAI_API_KEY for a server on host:port, and a
+    TIKTOKEN_CACHE_DIR (written now from mockai's vocabularies) so client-side tiktoken works offline."""
+    import shlex
+
+    from mockai.models.tiktoken_cache import write_cache
+    from mockai.testing.mock import API_KEY
+
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{settings_.check('port', port, '--port')}/v1"
+    exports = {
+        "OPENAI_BASE_URL": url,
+        "OPENAI_API_BASE": url,
+        "OPENAI_API_KEY": API_KEY,
+        "TIKTOKEN_CACHE_DIR": str(write_cache()),
+    }
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
 def import_vcr(source: str, target: str) -> int:
     from mockai.recording.cassette import import_vcr as convert
 
@@ -242,7 +271,8 @@ def import_vcr(source: str, target: str) -> int:
 
 
 def check(files: Sequence[str]) -> int:
-    from mockai.scenario.files import check_files, scenario_paths
+    from mockai.scenario.files import scenario_paths
+    from mockai.scenario.lint import check_files
 
     problems = check_files(files)
     count = len(scenario_paths(files))

@@ -242,7 +242,11 @@ def test_the_journal_shows_each_request_with_secrets_masked_its_body_status_and_
         "body": CHAT,
         "status": 200,
         "endpoint": "chat",
-        "reply": {"source": "generator"},
+        "reply": {
+            "source": "generator",
+            "why": "no rule matched chat (model='gpt-4o-mini', text='hi'); "
+            "closest: rule #1 (scenario 'admin') failed on contains='fail'",
+        },
     }
     assert first["headers"]["authorization"] == "Bearer sk-test-************cdef"
     assert first["headers"]["openai-organization"] == "org-ABCD" + "*" * 16 + "UVWX"

@@ -241,3 +241,33 @@ def test_stream_faults_on_a_rule_for_an_endpoint_that_never_streams_are_refused_
         "stream: scripts how a streamed answer is paced or broken, but embeddings never stream; "
         "put it on a rule for chat, completions, transcriptions or speech"
     )
+
+
+def test_a_generated_answer_is_journaled_with_why_no_rule_answered(
+    http: httpx.Client, state: MockState
+) -> None:
+    state.rules.add_rule({"name": "weather", "match": {"contains": "weather"}, "reply": "Sunny"})
+    http.post(
+        "/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    )
+    reply = state.journal.entries()[-1].reply
+    assert reply["source"] == "generator"
+    assert reply["why"] == (
+        "no rule matched chat (model='gpt-4o-mini', text='hi'); closest: rule 'weather' (scenario 'inline') "
+        "failed on contains='weather'"
+    )
+
+
+def test_the_strict_header_must_say_true_or_false(http: httpx.Client, state: MockState) -> None:
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    refused = http.post("/v1/chat/completions", json=chat, headers={"x-mockai-strict": "maybe"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == {
+        "message": "mockai: the x-mockai-strict header must be true or false; got 'maybe'",
+        "type": "invalid_request_error",
+        "param": "x-mockai-strict",
+        "code": None,
+    }
+    assert (
+        http.post("/v1/chat/completions", json=chat, headers={"x-mockai-strict": "true"}).status_code == 400
+    )

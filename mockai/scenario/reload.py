@@ -25,6 +25,7 @@ from typing import Protocol
 from mockai.errors import OpenAIError
 from mockai.scenario.engine import RuleEngine
 from mockai.scenario.files import SUFFIXES, Problem, Scenario, ScenarioError, scenario_from_bytes
+from mockai.scenario.lint import never_fire
 
 INTERVAL = 1.0
 """Seconds between two looks at the files' stamps."""
@@ -131,6 +132,8 @@ class Reloader:
 
     def _swap(self, files: tuple[str, ...], data: tuple[bytes, ...]) -> list[Scenario]:
         loaded = [scenario_from_bytes(raw, path) for path, raw in zip(files, data)]
+        for problem in (p for scenario in loaded for p in never_fire(scenario)):
+            print(f"mockai: warning: {problem}", file=sys.stderr, flush=True)
         self.state.rules.replace(loaded)
         self.state.forget_scenarios()
         self.state.scenario_files = files

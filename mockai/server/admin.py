@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from mockai import errors, settings
 from mockai.models import catalogue
 from mockai.scenario.files import ScenarioError, parse_scenario
+from mockai.scenario.lint import never_fire
 from mockai.scenario.reload import confined
 from mockai.server.exchange import Exchange
 from mockai.server.state import MockState
@@ -118,7 +119,11 @@ async def scenario(state: MockState, ex: Exchange) -> None:
     state.forget_scenarios()
     for item in loaded:
         state.apply(item)
-    await _reply(ex, {"status": "ok", "rules": len(state.rules.rules)})
+    answer: dict[str, Any] = {"status": "ok", "rules": len(state.rules.rules)}
+    warnings = [str(p) for item in loaded for p in never_fire(item, state.as_of)]
+    if warnings:
+        answer["warnings"] = warnings  # rules that load but can never answer
+    await _reply(ex, answer)
 
 
 async def clear_scenario(state: MockState, ex: Exchange) -> None:

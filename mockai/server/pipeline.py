@@ -76,16 +76,18 @@ async def answer(
         return decision.allowed
 
     reply = state.rules.choose(call, admit)
+    why = None
     if reply is None:
         if state.cassette is not None:
             await from_cassette(state, ex)
             return
-        if state.strict:
+        if strict(state, ex):
             error = unmatched(state.rules.explain(call))
             await send_error(state, ex, error, model=call.model, source="unmatched")
             return
         reply = GENERATED
         admit(reply)
+        why = state.rules.explain(call) if state.rules.rules else None  # for the journal: the nearest rule
 
     # 3. Scripted faults, the limiter, delays. Limits key on the id the client sent (`gpt-4o`, as OpenAI's
     # 429 texts name it), so a scenario's `limits: {gpt-4o: ...}` applies; a glob `gpt-4o*` covers snapshots.
@@ -103,14 +105,14 @@ async def answer(
         await send_error(state, ex, decision.error, model=call.model, source="limiter")
         return
     if reply.delay and await pause(ex, reply.delay):
-        journal(state, ex, 200, reply.source)  # the client left: journaled, not sent
+        journal(state, ex, 200, reply.source, why=why)  # the client left: journaled, not sent
         return
 
     # 4. Render, 5. journal.
     headers = ex.headers_out(decision.headers)
     headers["openai-model"] = plan.resolved.name
     rendered = endpoint.render(plan, reply, ctx)
-    journal(state, ex, 200, reply.source)
+    journal(state, ex, 200, reply.source, why=why)
     if isinstance(rendered, Stream):
         send = ex.answer()
         await send_stream(
@@ -222,6 +224,25 @@ def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> error
     )
 
 
+STRICT_HEADER = "x-mockai-strict"
+"""A request header that turns strict mode on (`true`) or off (`false`) for that request alone."""
+
+
+def strict(state: MockState, ex: Exchange) -> bool:
+    """Whether a call no rule matches is refused: the request's x-mockai-strict header, else the server."""
+    value = ex.headers.get(STRICT_HEADER)
+    if value is None:
+        return state.strict
+    flag = value.strip().lower()
+    if flag not in ("true", "false", "1", "0"):
+        raise errors.OpenAIError(
+            400,
+            f"mockai: the {STRICT_HEADER} header must be true or false; got {value!r}",
+            param=STRICT_HEADER,
+        )
+    return flag in ("true", "1")
+
+
 def unmatched(explanation: str) -> errors.OpenAIError:
     """Strict mode's answer to a call no rule matches: the engine's explanation, nearest rule first."""
     if not explanation.startswith("no rule matched"):  # a rule fitted but its gates or `times` refused
@@ -260,15 +281,22 @@ async def send_error(
 
 
 def journal(
-    state: MockState, ex: Exchange, status: int, source: str, error: Mapping[str, Any] | None = None
+    state: MockState,
+    ex: Exchange,
+    status: int,
+    source: str,
+    error: Mapping[str, Any] | None = None,
+    why: str | None = None,
 ) -> None:
-    """Note the answer in the journal (admin requests are not journaled)."""
+    """Note the answer in the journal (not for admin requests); `why`: how the rules missed, if any exist."""
     ex.source = source
     if ex.path.startswith("/_mockai/"):
         return
     reply: dict[str, Any] = {"source": source}
     if error is not None:
         reply["error"] = error["error"]
+    if why is not None:
+        reply["why"] = why
     state.journal.record(
         method=ex.method,
         path=ex.path,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from mockai.models import tokens
 from mockai.scenario.reload import watch
 from mockai.server.app import MockApp
 from mockai.server.state import MockState
@@ -55,8 +56,20 @@ def uvicorn_config(app: MockApp, log_level: str = "warning") -> uvicorn.Config:
     )
 
 
+READY_ENCODINGS = ("cl100k_base", "o200k_base")
+"""Built before the server says it is ready: the first answers for today's models cost what later ones do."""
+LATER_ENCODINGS = ("p50k_base", "p50k_edit", "r50k_base")
+"""The legacy models' encodings (r50k takes over a second to build): built in the background once serving."""
+
+
+def warm(names: tuple[str, ...]) -> None:
+    """Build these encodings now (each is built once per process, whoever asks first)."""
+    for name in names:
+        tokens.get_encoding(name)
+
+
 class Server(uvicorn.Server):
-    """uvicorn's server plus mockai's background work: with `watch` on, the scenario file watcher."""
+    """uvicorn's server plus mockai's start-up work: the tokenizers, and with `watch` on, the file watcher."""
 
     def __init__(self, config: uvicorn.Config, state: MockState) -> None:
         super().__init__(config)
@@ -67,9 +80,11 @@ class Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
+        await asyncio.to_thread(warm, READY_ENCODINGS)
         if self.state.settings.watch:
             self._watcher = asyncio.create_task(watch(self.state.reloader), name="mockai-watch")
         await super().startup(sockets=sockets)
+        threading.Thread(target=warm, args=(LATER_ENCODINGS,), name="mockai-warm", daemon=True).start()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self._watcher is not None:

