@@ -73,5 +73,11 @@ def validate(schema_name: str, instance: Any, spec_name: str = "current") -> Non
     _validator(schema_name, spec_name).validate(instance)
 
 
+NO_REFERENCE = (
+    f"a maintainers' check of the vendored schemas against OpenAI's spec, which is not at {REFERENCE}: "
+    "set MOCKAI_REFERENCE to a folder holding openapi/ to run it"
+)
+
+
 def reference_available() -> bool:
     return (REFERENCE / "openapi" / SPECS["current"]).exists()

@@ -647,7 +647,7 @@ def test_a_body_of_exactly_max_body_bytes_is_answered(small: ServerThread) -> No
 
 def test_the_route_spec_is_extracted_from_the_reference() -> None:
     if not conformance.reference_available():
-        pytest.skip("shared/reference/openapi is not beside this clone")
+        pytest.skip(conformance.NO_REFERENCE)
     assert json.loads(ROUTES_SPEC.read_text()) == routes_spec(load_reference()), (
         "run: python tests/data/extract_routes.py"
     )

@@ -500,3 +500,20 @@ def test_tiktoken_in_the_code_under_test_works_offline_inside_the_fixture(
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_a_settings_mistake_fails_the_test_with_its_message_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mockai(seed="x")
+        def test_a(mockai):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    message = "mockai: seed in @pytest.mark.mockai must be a whole number of at least 0; got 'x'"
+    assert result.stdout.lines.count(message) == 1
+    assert "During handling of the above exception" not in result.stdout.str()

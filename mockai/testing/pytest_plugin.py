@@ -142,10 +142,13 @@ def mockai(
     real_key = os.environ.get("OPENAI_API_KEY")
     mock = MockAI(mockai_server)
     try:
+        mistake = None
         try:
             begin(mock, config_for(request, mockai_config), real_key)
         except MockAIError as exc:  # a settings mistake: its message says it all, a traceback would not
-            pytest.fail(str(exc), pytrace=False)
+            mistake = str(exc)
+        if mistake is not None:  # failed outside the `except`, so pytest shows the message once, not chained
+            pytest.fail(mistake, pytrace=False)
         # The test's own monkeypatch: one undo stack, so the variables come back right whatever the test sets.
         for name, value in mock.environ().items():
             monkeypatch.setenv(name, value)
