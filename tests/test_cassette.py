@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import warnings
@@ -292,3 +293,81 @@ def test_a_vcrpy_cassette_cannot_be_recorded_into(tmp_path: Path) -> None:
         ServerThread(
             Settings(port=0, cassette=str(path), record_mode="new_episodes", upstream="http://127.0.0.1:9/v1")
         ).start()
+
+
+AIOHTTP_AND_PYDANTIC_AI = """\
+interactions:
+- request:
+    body: '{"messages": [{"role": "user", "content": "from aiohttp"}], "model": "gpt-4o-mini"}'
+    headers:
+      ? !!python/object/apply:multidict._multidict.istr
+      - Content-Type
+      : application/json
+    method: POST
+    uri: https://api.openai.com/v1/chat/completions
+  response:
+    body:
+      string: !!binary |
+        GZIPPED
+    headers:
+      ? !!python/object/apply:multidict._multidict.istr
+      - Content-Type
+      : application/json
+    status:
+      code: 200
+      message: OK
+    url: https://api.openai.com/v1/chat/completions
+- request:
+    headers:
+      content-type:
+      - application/json
+    method: POST
+    parsed_body:
+      messages:
+      - content: from pydantic-ai
+        role: user
+      model: gpt-4o-mini
+    uri: https://api.openai.com/v1/chat/completions
+  response:
+    headers:
+      content-type:
+      - application/json
+    parsed_body: PARSED
+    status:
+      code: 200
+      message: OK
+- request:
+    body: ''
+    headers: {}
+    method: GET
+    uri: https://api.openai.com/v1/models/ft%3Agpt-4o-mini-2024-07-18%3Aacme%3A%3Aabc123
+  response:
+    body:
+      string: '{"id": "ft:gpt-4o-mini-2024-07-18:acme::abc123", "object": "model"}'
+    headers: {}
+    status:
+      code: 200
+      message: OK
+version: 1
+"""
+
+
+def test_import_vcr_reads_aiohttp_tags_as_data_pydantic_ai_parsed_bodies_and_percent_encoded_paths(
+    tmp_path: Path,
+) -> None:
+    gzipped = base64.b64encode(gzip.compress(json.dumps(VCR_CHAT).encode())).decode()  # no content-encoding
+    text = AIOHTTP_AND_PYDANTIC_AI.replace("GZIPPED", gzipped).replace("PARSED", json.dumps(VCR_CHAT))
+    (tmp_path / "mixed.yaml").write_text(text)
+    assert main(["import-vcr", str(tmp_path / "mixed.yaml"), str(tmp_path / "mixed.jsonl")]) == 0
+    cassette = Cassette.load(tmp_path / "mixed.jsonl")
+    replayed = [cassette.interaction(i) for i in range(3)]
+    assert [json.loads(it.body) for it in replayed[:2]] == [VCR_CHAT, VCR_CHAT]
+    assert replayed[0].request_headers == (("content-type", "application/json"),)
+    assert json.loads(replayed[1].request_body)["messages"][0]["content"] == "from pydantic-ai"
+    assert replayed[2].path == "/v1/models/ft:gpt-4o-mini-2024-07-18:acme::abc123"
+    with ServerThread(Settings(port=0, cassette=str(tmp_path / "mixed.jsonl"))) as server:
+        client = openai.OpenAI(base_url=server.url, api_key="sk-any", max_retries=0)
+        asked = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "from pydantic-ai"}]
+        )
+        assert asked.choices[0].message.content == "From vcrpy."
