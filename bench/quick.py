@@ -26,6 +26,7 @@ def import_time(repeats: int = 5) -> float:
 
 
 def start_to_ready() -> tuple[float, subprocess.Popen[str], str]:
+    """Seconds from spawning `mockai serve` to its first chat answer (the process, and its /v1 URL)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
@@ -39,6 +40,36 @@ def start_to_ready() -> tuple[float, subprocess.Popen[str], str]:
             except httpx.TransportError:
                 time.sleep(0.001)
     return time.perf_counter() - started, proc, url
+
+
+def ready_then_answers(later: int = 20) -> dict[str, float]:
+    """Spawn to health ok, then the first chat answer after it and the median of `later` more (seconds):
+    whether the first answers after ready cost what later ones do."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockai", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = proc.stdout.readline().split()[3]  # type: ignore[union-attr]
+        health = url.removesuffix("/v1") + "/_mockai/health"
+        with httpx.Client() as c:
+            while True:
+                try:
+                    if c.get(health).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.001)
+            ready = time.perf_counter() - started
+            times = []
+            for i in range(later + 1):
+                body = {**CHAT, "messages": [{"role": "user", "content": f"question {i}"}]}
+                t = time.perf_counter()
+                c.post(url + "/chat/completions", json=body).raise_for_status()
+                times.append(time.perf_counter() - t)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return {"ready_s": ready, "first_call_s": times[0], "later_call_s": statistics.median(times[1:])}
 
 
 async def load(url: str, seconds: float, concurrency: int) -> tuple[int, int]:

@@ -141,6 +141,15 @@ def startup_table(s: dict[str, Any]) -> list[str]:
         f"| process start to first answer | {s['first_answer_mockai_s'] * 1000:,.0f} ms | "
         f"{s['first_answer_floor_s'] * 1000:,.0f} ms | "
         f"{_ratio(s['first_answer_mockai_s'], s['first_answer_floor_s'])} |",
+        *(
+            [
+                f"| mockai: process start to health ok | {s['ready_mockai_s'] * 1000:,.0f} ms | | |",
+                f"| mockai: first chat answer after ready, then the median of 20 more | "
+                f"{s['first_call_mockai_s'] * 1000:,.1f} ms, {s['later_call_mockai_s'] * 1000:,.1f} ms | | |",
+            ]
+            if "ready_mockai_s" in s
+            else []
+        ),
     ]
 
 

@@ -116,6 +116,9 @@ def startup(repeats: int) -> dict[str, Any]:
         floor_ready = [floor_start_to_answer(Path(tmp)) for _ in range(3)]
     out["first_answer_mockai_s"] = statistics.median(ready)
     out["first_answer_floor_s"] = statistics.median(floor_ready)
+    runs = [quick.ready_then_answers() for _ in range(3)]
+    for key in ("ready_s", "first_call_s", "later_call_s"):
+        out[f"{key.removesuffix('_s')}_mockai_s"] = statistics.median(r[key] for r in runs)
     return out
 
 

@@ -231,17 +231,9 @@ def tiktoken_cache(folder: Path) -> Path:
     with no network every request would try again and fail. Filling the cache (file name: sha1 of the URL)
     gives it what a developer's machine would have after one online run, so it is measured at its best.
     """
-    import hashlib
+    from mockai.models.tiktoken_cache import write_cache
 
-    from mockai.models import tokens
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("o200k_base", "cl100k_base"):
-        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-        target = folder / hashlib.sha1(url.encode()).hexdigest()
-        if not target.exists():
-            target.write_bytes(tokens._tiktoken_text(tokens._ranks(name)))
-    return folder
+    return write_cache(folder)
 
 
 def start_mockllm(responses: Mapping[str, str], folder: Path, start_timeout: float = 60) -> Server:
