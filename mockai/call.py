@@ -12,7 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ENDPOINTS = ("chat", "completions", "edits", "embeddings", "transcriptions", "translations", "speech")
+from mockai.stored import ObjectStore
+
+ENDPOINTS = (
+    "chat",
+    "completions",
+    "edits",
+    "embeddings",
+    "transcriptions",
+    "translations",
+    "speech",
+    "responses",
+)
 
 
 @dataclass(frozen=True)
@@ -65,3 +76,5 @@ class Ctx:
     created: int
     """`created` of the response: derived from the digest, or the wall clock when asked for."""
     path: str = ""
+    store: ObjectStore = field(default_factory=ObjectStore)
+    """The server's stored objects: what `store: true` keeps and `previous_response_id` reads."""

@@ -389,27 +389,42 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
 
 
 def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
-    """No script: call a tool when one is forced, or offered and the user just spoke; else write text."""
     last_role = plan.messages[-1].get("role") if plan.messages else None
-    if plan.functions and (plan.tool_mode == "forced" or (plan.tool_mode == "auto" and last_role == "user")):
-        if plan.forced not in (None, "*"):
-            fn = next(f for f in plan.functions if f["name"] == plan.forced)
+    text, calls = default_output(
+        plan.functions, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d
+    )
+    return text, calls, None
+
+
+def default_output(
+    functions: list[dict[str, Any]],
+    tool_mode: str,
+    forced: str | None,
+    user_spoke_last: bool,
+    response_format: Mapping[str, Any],
+    d: bytes,
+) -> tuple[str | None, tuple[ToolCall, ...]]:
+    """No script: call a tool when one is forced, or offered and the user just spoke; else write text
+    (JSON valid against the schema when one is asked for). Chat and Responses share it."""
+    if functions and (tool_mode == "forced" or (tool_mode == "auto" and user_spoke_last)):
+        if forced not in (None, "*"):
+            fn = next(f for f in functions if f["name"] == forced)
         else:
-            fn = plan.functions[generator.number(d, "tool", len(plan.functions))]
+            fn = functions[generator.number(d, "tool", len(functions))]
         params = (
             fn.get("parameters")
             if isinstance(fn.get("parameters"), dict)
             else {"type": "object", "properties": {}}
         )
         args = json.dumps(fakejson.instance(params, d.hex()), ensure_ascii=False)
-        return None, (ToolCall(fn["name"], args),), None
-    fmt = plan.response_format.get("type")
+        return None, (ToolCall(fn["name"], args),)
+    fmt = response_format.get("type")
     if fmt == "json_schema":
-        schema = plan.response_format["json_schema"].get("schema") or {"type": "object"}
-        return json.dumps(fakejson.instance(schema, d.hex()), ensure_ascii=False), (), None
+        schema = response_format["json_schema"].get("schema") or {"type": "object"}
+        return json.dumps(fakejson.instance(schema, d.hex()), ensure_ascii=False), ()
     if fmt == "json_object":
-        return json.dumps({"answer": generator.text(d)}), (), None
-    return generator.text(d), (), None
+        return json.dumps({"answer": generator.text(d)}), ()
+    return generator.text(d), ()
 
 
 def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None) -> dict[str, Any]:
