@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockai import errors
-from mockai.call import Call, Ctx, last_user_text
+from mockai.call import Call, Ctx, content_text, last_user_text
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
 from mockai.generation import fakejson, generator, shaping
@@ -571,8 +571,49 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
         yield {**head, "choices": [], "usage": usage(plan, picked, reply.usage)}
 
 
+@dataclass(frozen=True)
+class StoredCompletion:
+    """A chat completion made with `store: true`: what `GET /v1/chat/completions[/{id}[/messages]]`
+    read."""
+
+    body: dict[str, Any]
+    requested: str
+    """The model id the client asked for (the list's `model` filter matches it or the snapshot)."""
+    messages: tuple[dict[str, Any], ...]
+    """The request's messages with ids, as `/messages` lists them."""
+
+    @property
+    def size(self) -> int:
+        return len(json_bytes(self.body)) + len(json_bytes(list(self.messages)))
+
+    def with_metadata(self, metadata: Mapping[str, Any]) -> StoredCompletion:
+        return StoredCompletion({**self.body, "metadata": dict(metadata)}, self.requested, self.messages)
+
+
+def keep(plan: ChatPlan, ctx: Ctx, completion: dict[str, Any]) -> None:
+    """Store a completion made with `store: true` (the stream's too: its chunks rebuild this body)."""
+    if not plan.call.body.get("store"):
+        return
+    messages = tuple(
+        {
+            "id": f"{completion['id']}-{i}",
+            "role": m.get("role"),
+            "content": content_text(m.get("content")) if m.get("content") is not None else None,
+            "name": m.get("name"),
+            "content_parts": m.get("content") if isinstance(m.get("content"), list) else None,
+        }
+        for i, m in enumerate(plan.messages)
+    )
+    stored = StoredCompletion(
+        {**completion, "metadata": plan.call.body.get("metadata") or {}}, plan.call.model, messages
+    )
+    ctx.store.put("chat", completion["id"], stored, stored.size)
+
+
 def render(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
     """The whole JSON body, or the stream's chunks when `stream` is set."""
+    if plan.call.body.get("store"):
+        keep(plan, ctx, body(plan, reply, ctx))
     if plan.stream:
         return Stream(chunks(plan, reply, ctx))
     return Body(JSON, json_bytes(body(plan, reply, ctx)))

@@ -739,8 +739,13 @@ def response_object(
     ):
         body[key] = plan.echo[key]
     body["truncation"] = plan.echo["truncation"]
-    body["usage"] = usage(plan, out, reply.usage) if done and out else None
-    body["user"] = plan.echo["user"]
+    if done and out:
+        # [UNVERIFIED] the live API's in-progress objects say `"usage": null`; the spec types it an object,
+        # so an unfinished response leaves it out.
+        body["usage"] = usage(plan, out, reply.usage)
+    if plan.echo["user"] is not None:
+        # [UNVERIFIED] whether the live API sends `"user": null`; the spec types it a string: left out.
+        body["user"] = plan.echo["user"]
     body["metadata"] = plan.echo["metadata"]
     return body
 

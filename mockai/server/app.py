@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockai import errors
 from mockai.endpoints import models, routes
-from mockai.server import admin, pipeline
+from mockai.server import admin, pipeline, stored
 from mockai.server.exchange import Exchange
 from mockai.server.state import MockState
 
@@ -61,6 +61,8 @@ class MockApp:
         found = routes.find(path)
         if found is not None and method == "POST":
             await pipeline.answer(self.state, ex, *found)
+        elif await stored.route(self.state, ex):
+            return
         elif models.is_models_path(path):
             if method not in ("GET", "HEAD") and not (method == "DELETE" and path != "/v1/models"):
                 raise errors.method_not_allowed(method, path, models.allowed(path))
