@@ -105,6 +105,7 @@ ITEM_TYPES = (
     "apply_patch_call",
     "apply_patch_call_output",
 )
+PART_TYPES = ("input_text", "input_image", "input_file", "input_audio", "output_text", "refusal")
 INPUT_ROLES = ("user", "assistant", "system", "developer")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 SUMMARIES = ("auto", "concise", "detailed")
@@ -363,14 +364,22 @@ def _message_item(item: dict[str, Any], where: str, item_id: str) -> dict[str, A
         )
     text_type = "output_text" if role == "assistant" else "input_text"
     if isinstance(content, str):
-        parts: list[Any] = [{"type": text_type, "text": content}]
-        if role == "assistant":
-            parts[0]["annotations"] = []
-    else:
-        parts = content
-    prefix = "msg_"
+        content = [{"type": text_type, "text": content}]
+    for k, part in enumerate(content):
+        if not isinstance(part, dict):
+            check_value(f"{where}.content[{k}]", part, P("object"))
+        if part.get("type") not in PART_TYPES:
+            raise invalid_enum(f"{where}.content[{k}].type", part.get("type"), PART_TYPES)
+        if part["type"] in ("input_text", "output_text") and not isinstance(part.get("text"), str):
+            raise errors.missing_parameter(f"{where}.content[{k}].text")
+    parts = [
+        {"annotations": [], "logprobs": [], **part}
+        if isinstance(part, dict) and part.get("type") == "output_text"
+        else part
+        for part in content
+    ]
     return {
-        "id": item.get("id") or prefix + item_id,
+        "id": item.get("id") or "msg_" + item_id,
         "type": "message",
         "role": role,
         "content": parts,
