@@ -36,6 +36,9 @@ class Call:
     """The parsed JSON body (for multipart uploads: the form fields, the file as its name and size)."""
     text: str = ""
     """What `contains`/`regex` match: last user message, prompt, edit input, embedding input, transcript."""
+    messages: tuple[Mapping[str, Any], ...] = ()
+    """The conversation as chat messages: chat's own; the Responses API's input items (earlier turns of
+    `previous_response_id` included) read as the messages they stand for. Empty for other endpoints."""
     api_key: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     """Request headers, lower-case names, secrets included: mask before storing."""

@@ -176,14 +176,15 @@ def test_every_mistake_in_a_file_is_reported_with_its_line_and_a_fix(tmp_path: P
     path = f"{tmp_path}/x.yaml"
     assert problems_of(text, tmp_path) == [
         f"{path}:3: unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-        "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
+        "called, contains, endpoint, icontains, json, last_role, model, probability, regex, state, "
+        "stream, system, tool_result, tools, turn.",
         f"{path}:6: match.endpoint: unknown endpoint 'chatt'. Did you mean 'chat'? Valid endpoints: chat, "
-        "completions, edits, embeddings, transcriptions, translations, speech.",
+        "completions, edits, embeddings, transcriptions, translations, speech, responses.",
         f"{path}:7: match.regex: invalid regular expression '(unclosed': missing ), unterminated subpattern "
         "at position 0. Fix it, or use contains for a plain substring.",
         f"{path}:8: times must be a whole number of at least 1; got -1",
         f"{path}:10: reply.content: unknown placeholder '{{{{ __class__ }}}}'. Valid placeholders: "
-        "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, "
+        "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ tool_result }}, {{ call_count }}, "
         "{{ json.<dotted.path> }}. Write \\{{ for a literal '{{'.",
         f"{path}:11: reply.finish_reason: 'stopp' is not a finish reason. Did you mean 'stop'? Valid: stop, "
         "length, tool_calls, content_filter, function_call.",
@@ -361,7 +362,8 @@ def test_problems_in_rules_given_as_data_name_the_rule() -> None:
         engine.add_rule({"match": {"contians": "x"}, "reply": {}})
     assert str(caught.value) == (
         "rule 2: unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-        "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools."
+        "called, contains, endpoint, icontains, json, last_role, model, probability, regex, state, "
+        "stream, system, tool_result, tools, turn."
     )
     assert len(engine.rules) == 1
 

@@ -135,6 +135,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         model=body["model"],
         body=body,
         text=last_user_text(messages),
+        messages=tuple(m for m in messages if isinstance(m, dict)),
         api_key=api_key,
         headers=headers,
     )

@@ -232,6 +232,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         model=body["model"],
         body=body,
         text=last_user_text(messages),
+        messages=tuple(messages),
         api_key=api_key,
         headers=headers,
     )

@@ -1,10 +1,11 @@
 """Reply templates: a rule's `reply:` mapping checked and compiled once, rendered per call.
 
 Strings in a reply may hold placeholders, `{{ name }}`, from a fixed list: `text`, `model`,
-`endpoint`, `system`, `call_count` (how many times this rule has answered, this time included) and
-`json.<dotted.path>` (e.g. `{{ json.messages.0.content }}`). Values are found by mapping key and list
-index only; nothing is evaluated, no attribute is read and `str.format` is never called, so a reply
-cannot run code. Any other `{{ ... }}` is a load-time error; `\\{{` writes a literal `{{`.
+`endpoint`, `system`, `tool_result` (the latest tool result's text), `call_count` (how many times this
+rule has answered, this time included) and `json.<dotted.path>` (e.g. `{{ json.messages.0.content }}`).
+Values are found by mapping key and list index only; nothing is evaluated, no attribute is read and
+`str.format` is never called, so a reply cannot run code. Any other `{{ ... }}` is a load-time error;
+`\\{{` writes a literal `{{`.
 Placeholders work in `content`/`text`, `refusal`, `error.message` and the string values of
 `arguments` given as a mapping (which are JSON-encoded after filling); `arguments` given as a string
 is sent verbatim, valid JSON or not.
@@ -21,6 +22,7 @@ from typing import Any
 
 from mockai.call import Call
 from mockai.reply import ErrorReply, Reply, StreamPlan, ToolCall
+from mockai.scenario import conversation
 from mockai.scenario.matching import (
     MISSING,
     Invalid,
@@ -29,10 +31,11 @@ from mockai.scenario.matching import (
     dotted,
     is_count,
     line_of,
+    messages_of,
     system_text,
 )
 
-ROOTS = ("text", "model", "endpoint", "system", "call_count", "json")
+ROOTS = ("text", "model", "endpoint", "system", "tool_result", "call_count", "json")
 REPLY_KEYS = (
     "content", "text", "tool_calls", "function_call", "refusal", "finish_reason", "embedding",
     "error", "delay", "stream", "usage", "language", "duration",
@@ -50,7 +53,10 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)
 _SEGMENT = re.compile(r"(?!__)[^\s.{}]+")
-_VALID = "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, {{ json.<dotted.path> }}"
+_VALID = (
+    "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ tool_result }}, {{ call_count }}, "
+    "{{ json.<dotted.path> }}"
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,9 @@ class Lookup:
         if self.root == "call_count":
             return call_count
         if self.root == "system":
-            return system_text(call.body)
+            return system_text(call)
+        if self.root == "tool_result":
+            return conversation.tool_result(messages_of(call)) or ""
         return {"text": call.text, "model": call.model, "endpoint": call.endpoint}[self.root]
 
 
