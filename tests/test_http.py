@@ -63,8 +63,7 @@ def test_a_wrong_method_on_a_known_route_gets_not_allowed(http: httpx.Client) ->
     response = http.get("/v1/embeddings")
     assert response.status_code == 405
     assert response.json()["error"]["message"] == (
-        "Not allowed to GET on /v1/embeddings. "
-        "(HINT: Perhaps you meant to use a different HTTP method?)"
+        "Not allowed to GET on /v1/embeddings. (HINT: Perhaps you meant to use a different HTTP method?)"
     )
 
 
