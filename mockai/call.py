@@ -23,6 +23,8 @@ ENDPOINTS = (
     "translations",
     "speech",
     "responses",
+    "moderations",
+    "images",
 )
 
 

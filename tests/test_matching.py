@@ -132,7 +132,7 @@ def test_matchers_are_sorted_cheapest_first_and_gates_last() -> None:
             {"endpoint": "chat_completions"},
             "match.endpoint: unknown endpoint 'chat_completions'. Did you mean 'completions'? Valid "
             "endpoints: chat, completions, edits, embeddings, transcriptions, translations, speech, "
-            "responses.",
+            "responses, moderations, images.",
         ),
         ({"model": 4}, 'match.model: expected a string or a list of strings, e.g. model: "gpt-4*"; got 4'),
         (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockai.call import Call
-from mockai.reply import ErrorReply, Reply, StreamPlan, ToolCall
+from mockai.reply import MODERATION_CATEGORIES, ErrorReply, Reply, StreamPlan, ToolCall
 from mockai.scenario import conversation
 from mockai.scenario.matching import (
     MISSING,
@@ -38,14 +38,16 @@ from mockai.scenario.matching import (
 ROOTS = ("text", "model", "endpoint", "system", "tool_result", "call_count", "json")
 REPLY_KEYS = (
     "content", "text", "tool_calls", "function_call", "refusal", "finish_reason", "embedding",
-    "error", "delay", "stream", "usage", "language", "duration",
+    "error", "delay", "stream", "usage", "language", "duration", "flagged", "categories",
 )  # fmt: skip
 OUTPUT_KEYS = (
     "content", "text", "tool_calls", "function_call", "refusal", "embedding", "finish_reason", "usage",
 )  # fmt: skip
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 STREAM_KEYS = ("tokens_per_second", "chunk_tokens", "cut_after", "error_after", "malformed_after")
-USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+USAGE_KEYS = (
+    "prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens",
+)  # fmt: skip
 ERROR_KEYS = ("status", "type", "code", "message", "param", "headers")
 
 FRAMING_HEADERS = ("content-length", "content-type", "transfer-encoding", "connection")
@@ -253,6 +255,23 @@ def _read(key: str, value: Any, fields: dict[str, Any], dynamic: dict[str, Any])
         fields[key] = _table(value, USAGE_KEYS, lambda _, v: _whole(v, 0), "usage: {prompt_tokens: 12}")
     elif key == "language":
         fields.setdefault("extra", {})[key] = _string(value, "language: english")
+    elif key == "flagged":
+        if not isinstance(value, bool):
+            raise Invalid(f"expected true or false, e.g. flagged: true; got {value!r}")
+        fields.setdefault("extra", {})[key] = value
+    elif key == "categories":
+        names = value if isinstance(value, list) and value else None
+        if names is None or not all(isinstance(n, str) for n in names):
+            raise Invalid(
+                f"expected a list of moderation categories, e.g. categories: [violence]; got {value!r}"
+            )
+        for name in names:
+            if name not in MODERATION_CATEGORIES:
+                hint = did_you_mean(name, MODERATION_CATEGORIES)
+                raise Invalid(
+                    f"{name!r} is not a moderation category.{hint} Valid: {', '.join(MODERATION_CATEGORIES)}."
+                )
+        fields.setdefault("extra", {})[key] = tuple(names)
     else:
         fields.setdefault("extra", {})[key] = _number(value, "seconds from 0, e.g. duration: 2.5")
 
