@@ -81,5 +81,7 @@ class Ctx:
     created: int
     """`created` of the response: derived from the digest, or the wall clock when asked for."""
     path: str = ""
+    base_url: str = ""
+    """`scheme://host` the client reached the mock at: where URLs it answers (image urls) point."""
     store: ObjectStore = field(default_factory=ObjectStore)
     """The server's stored objects: what `store: true` keeps and `previous_response_id` reads."""

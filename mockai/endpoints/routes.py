@@ -10,6 +10,7 @@ from mockai.endpoints import (
     completions,
     edits,
     embeddings,
+    images,
     moderations,
     responses,
     speech,
@@ -28,6 +29,7 @@ MODEL_ROUTES: dict[str, Endpoint[Any]] = {
     "/v1/audio/speech": speech.ENDPOINT,
     "/v1/responses": responses.ENDPOINT,
     "/v1/moderations": moderations.ENDPOINT,
+    "/v1/images/generations": images.ENDPOINT,
 }
 BY_NAME: dict[str, Endpoint[Any]] = {e.name: e for e in MODEL_ROUTES.values()}
 ENGINE_ROUTES = {

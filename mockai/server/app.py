@@ -54,6 +54,9 @@ class MockApp:
 
     async def route(self, ex: Exchange) -> None:
         path, method = ex.path, ex.method
+        if path.startswith("/_mockai/images/") and method in ("GET", "HEAD"):
+            await stored.image(self.state, ex)
+            return
         if path.startswith("/_mockai/"):
             await admin.route(self.state, ex)
             return

@@ -209,8 +209,15 @@ def context(state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, An
     """What rendering needs besides the body: the clock, the seed, and the digest every id derives from."""
     digest = generator.digest(state.seed, endpoint, body)
     created = int(time.time()) if state.settings.real_time else generator.created(state.as_of, digest)
+    base_url = f"{ex.scope.get('scheme', 'http')}://{ex.headers.get('host', '127.0.0.1')}"
     return Ctx(
-        as_of=state.as_of, seed=state.seed, digest=digest, created=created, path=ex.path, store=state.store
+        as_of=state.as_of,
+        seed=state.seed,
+        digest=digest,
+        created=created,
+        path=ex.path,
+        base_url=base_url,
+        store=state.store,
     )
 
 

@@ -112,6 +112,17 @@ def _page(ex: Exchange, items: list[dict[str, Any]], default_order: str, key: st
     }
 
 
+async def image(state: MockState, ex: Exchange) -> None:
+    """`GET /_mockai/images/{name}`: an image answered as a `url`, while the store keeps it."""
+    name = ex.path.removeprefix("/_mockai/images/")
+    data = state.store.get("image", name)
+    if not isinstance(data, bytes):
+        raise errors.OpenAIError(
+            404, f"mockai: no image {name!r}: it was never generated, or a reset dropped it."
+        )
+    await send_body(ex.answer(), 200, "image/png", data, ex.headers_out({}))
+
+
 # -- responses -----------------------------------------------------------------------------------------
 
 
