@@ -302,7 +302,7 @@ def _echo(
     if fmt["type"] == "json_schema":
         fmt = {
             "type": "json_schema",
-            "description": raw.get("description"),
+            **({"description": raw["description"]} if raw.get("description") is not None else {}),
             "name": raw["name"],
             "schema": raw["schema"],
             "strict": bool(raw.get("strict", False)),
