@@ -73,7 +73,7 @@ class MockApp:
         elif self.state.cassette is not None and path.startswith("/v1/"):
             await pipeline.from_cassette(self.state, ex)
         elif found is not None:
-            raise errors.method_not_allowed(method, path, ("POST",))
+            raise errors.method_not_allowed(method, path, ("POST", *stored.other_methods(path)))
         else:
             raise errors.invalid_url(method, path)
 

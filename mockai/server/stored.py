@@ -52,6 +52,11 @@ def find(method: str, path: str) -> tuple[Handler, str] | None | tuple[None, tup
     return None
 
 
+def other_methods(path: str) -> tuple[str, ...]:
+    """Methods a model route also answers here: `GET /v1/chat/completions` lists stored completions."""
+    return ("GET",) if path == "/v1/chat/completions" else ()
+
+
 async def route(state: MockState, ex: Exchange) -> bool:
     """Answer a stored-object request; False when the path is none of theirs."""
     found = find(ex.method, ex.path)
@@ -109,6 +114,7 @@ def _page(ex: Exchange, items: list[dict[str, Any]], default_order: str, key: st
         ids = [item[key] for item in ordered]
         ordered = ordered[ids.index(after) + 1 :] if after in ids else []
     page = ordered[:limit]
+    # [UNVERIFIED] an empty page's first_id/last_id: null, as OpenAI's other cursor lists say.
     return {
         "object": "list",
         "data": page,
