@@ -259,3 +259,59 @@ def test_a_scripted_stream_error_sends_the_error_event(
         "sequence_number": 3,
     }
     validate("ResponseStreamEvent", events[-1][1])
+
+
+def test_over_the_context_window_is_refused_and_truncation_auto_drops_the_oldest_turns(
+    http: httpx.Client,
+) -> None:
+    long = "hello " * 70_000  # about 70,000 tokens: two turns overflow gpt-4o's 128,000
+    first = http.post("/v1/responses", json={"model": "gpt-4o", "input": long}).json()
+    follow = {"model": "gpt-4o", "input": long, "previous_response_id": first["id"]}
+    refused = http.post("/v1/responses", json=follow)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "context_length_exceeded"
+    assert refused.json()["error"]["param"] == "input"
+    kept = http.post("/v1/responses", json={**follow, "truncation": "auto"}).json()
+    assert kept["status"] == "completed" and kept["truncation"] == "auto"
+    assert kept["usage"]["input_tokens"] < 128_000
+    assert kept["usage"]["input_tokens"] >= first["usage"]["input_tokens"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "message"),
+    [
+        (
+            {"input": [{"type": "bogus"}]},
+            "input[0].type",
+            None,
+        ),
+        (
+            {"input": [{"role": "user"}]},
+            "input[0].content",
+            "Missing required parameter: 'input[0].content'.",
+        ),
+        (
+            {"input": [{"type": "function_call_output", "output": "x"}]},
+            "input[0].call_id",
+            "Missing required parameter: 'input[0].call_id'.",
+        ),
+        (
+            {"input": "x", "tools": [{"type": "function"}]},
+            "tools[0].name",
+            "Missing required parameter: 'tools[0].name'.",
+        ),
+        ({"input": "x", "text": {"format": {"type": "json_schema", "schema": {}}}}, "text.format.name", None),
+        ({"input": "x", "include": ["everything"]}, "include[0]", None),
+        ({"input": "x", "truncation": "sometimes"}, "truncation", None),
+    ],
+)
+def test_malformed_requests_get_a_400_naming_the_param(
+    http: httpx.Client, body: dict, param: str, message: str | None
+) -> None:
+    response = http.post("/v1/responses", json={"model": "gpt-4o", **body})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    validate("ErrorResponse", response.json())
+    assert error["param"] == param
+    if message is not None:
+        assert error["message"] == message

@@ -274,24 +274,29 @@ def _fit(
     max_out: int | None,
     truncate: bool,
 ) -> tuple[tuple[dict[str, Any], ...], int]:
-    """The input's tokens; with `truncation: auto`, the oldest earlier items go until it fits."""
+    """The input's tokens; with `truncation: auto`, the oldest earlier items go until it fits.
+
+    Chat's count is 3 plus each message's own, so each earlier item is counted once and dropping the
+    oldest subtracts its share: no recount per dropped item."""
     encoding, context = resolved.model.encoding, resolved.model.context
-    while True:
-        count = (
-            tokens.count_chat_prompt(encoding, response_input.as_messages([*history, *items], instructions))
-            + fn_tokens
-        )
-        if not context or count + (max_out or 0) <= context:
-            return history, count
-        if truncate and history:
-            history = history[1:]
-            continue
-        raise errors.OpenAIError(
-            400,
-            "Your input exceeds the context window of this model. Please adjust your input and try again.",
-            param="input",
-            code="context_length_exceeded",
-        )
+    count = tokens.count_chat_prompt(encoding, response_input.as_messages(items, instructions)) + fn_tokens
+    shares = [
+        tokens.count_chat_prompt(encoding, response_input.as_messages([item], None)) - 3 for item in history
+    ]
+    count += sum(shares)
+    dropped = 0
+    while context and count + (max_out or 0) > context and truncate and dropped < len(history):
+        count -= shares[dropped]
+        dropped += 1
+    if not context or count + (max_out or 0) <= context:
+        return history[dropped:], count
+    # [UNVERIFIED] wording of the Responses API's context overflow.
+    raise errors.OpenAIError(
+        400,
+        "Your input exceeds the context window of this model. Please adjust your input and try again.",
+        param="input",
+        code="context_length_exceeded",
+    )
 
 
 def _echo(
