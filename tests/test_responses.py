@@ -315,3 +315,15 @@ def test_malformed_requests_get_a_400_naming_the_param(
     assert error["param"] == param
     if message is not None:
         assert error["message"] == message
+
+
+def test_included_logprobs_carry_each_output_token_also_in_the_stream(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o", "input": "x", "include": ["message.output_text.logprobs"], "top_logprobs": 2}
+    part = http.post("/v1/responses", json=body).json()["output"][0]["content"][0]
+    assert "".join(lp["token"] for lp in part["logprobs"]) == part["text"]
+    assert all(len(lp["top_logprobs"]) == 2 for lp in part["logprobs"])
+    events = events_of(http.post("/v1/responses", json={**body, "stream": True}).text)
+    for _, data in events:
+        validate("ResponseStreamEvent", data)
+    streamed = [lp for n, d in events if n == "response.output_text.delta" for lp in d["logprobs"]]
+    assert [lp["token"] for lp in streamed] == [lp["token"] for lp in part["logprobs"]]

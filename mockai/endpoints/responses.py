@@ -402,7 +402,14 @@ def output(plan: ResponsesPlan, reply: Reply, ctx: Ctx) -> Output:
             used += len(ids)
             if shaped.finish_reason == "length":
                 incomplete = "max_output_tokens"
-            parts.append({"type": "output_text", "annotations": [], "logprobs": [], "text": shaped.text})
+            parts.append(
+                {
+                    "type": "output_text",
+                    "annotations": [],
+                    "logprobs": _logprobs(plan, ctx, ids),
+                    "text": shaped.text,
+                }
+            )
         if refusal is not None:
             used += tokens.count(plan.encoding, refusal)
             parts.append({"type": "refusal", "refusal": refusal})
@@ -433,6 +440,21 @@ def output(plan: ResponsesPlan, reply: Reply, ctx: Ctx) -> Output:
     elif reply.finish_reason == "content_filter":
         incomplete = "content_filter"
     return Output(items, ids, reasoning, used, incomplete)
+
+
+def _logprobs(plan: ResponsesPlan, ctx: Ctx, ids: tuple[int, ...]) -> list[dict[str, object]]:
+    """The text's token logprobs when `include` asks for `message.output_text.logprobs`; else none."""
+    if "message.output_text.logprobs" not in (plan.call.body.get("include") or []):
+        return []
+    return shaping.chat_logprobs(
+        ctx.digest, plan.encoding, "lp", ids, plan.call.body.get("top_logprobs") or 0
+    )
+
+
+def _delta_logprob(lp: Mapping[str, Any]) -> dict[str, Any]:
+    """A token's logprob as stream events carry it: no bytes."""
+    tops = [{"token": t["token"], "logprob": t["logprob"]} for t in lp["top_logprobs"]]
+    return {"token": lp["token"], "logprob": lp["logprob"], "top_logprobs": tops}
 
 
 def usage(plan: ResponsesPlan, out: Output, override: Mapping[str, int] | None) -> dict[str, Any]:
@@ -559,9 +581,13 @@ def events(plan: ResponsesPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, An
                 at = {"item_id": item_id, "output_index": index, "content_index": k}
                 if part["type"] == "output_text":
                     yield event("response.content_part.added", **at, part={**part, "text": ""})
-                    for piece, _ in shaping.chunks(plan.encoding, out.text_ids, per):
-                        yield event("response.output_text.delta", **at, delta=piece, logprobs=[])
-                    yield event("response.output_text.done", **at, text=part["text"], logprobs=[])
+                    every = [_delta_logprob(lp) for lp in part["logprobs"]]
+                    position = 0
+                    for piece, ids in shaping.chunks(plan.encoding, out.text_ids, per):
+                        lps = every[position : position + len(ids)]
+                        position += len(ids)
+                        yield event("response.output_text.delta", **at, delta=piece, logprobs=lps)
+                    yield event("response.output_text.done", **at, text=part["text"], logprobs=every)
                 else:
                     yield event("response.content_part.added", **at, part={**part, "refusal": ""})
                     yield event("response.refusal.delta", **at, delta=part["refusal"])
