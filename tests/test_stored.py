@@ -126,3 +126,21 @@ def test_list_pages_follow_the_after_cursor(client: openai.OpenAI) -> None:
     assert [c.id for c in client.chat.completions.list(limit=2).iter_pages().__next__().data] == ids[:2]
     assert [c.id for c in client.chat.completions.list(limit=2, after=ids[1]).data] == ids[2:]
     assert [c.id for c in client.chat.completions.list(limit=2)] == ids
+
+
+def test_input_items_of_a_tool_turn_are_valid_against_the_spec(
+    client: openai.OpenAI, http: httpx.Client
+) -> None:
+    tool = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
+    first = client.responses.create(model="gpt-4o", input="call f", tools=[tool], tool_choice="required")  # type: ignore[list-item]
+    call = first.output[0]
+    assert call.type == "function_call"
+    items = [
+        {"role": "user", "content": "call f"},
+        call.model_dump(exclude_none=True),
+        {"type": "function_call_output", "call_id": call.call_id, "output": "done"},
+    ]
+    second = client.responses.create(model="gpt-4o", input=items, tools=[tool])  # type: ignore[arg-type, list-item]
+    listed = http.get(f"/v1/responses/{second.id}/input_items", params={"order": "asc"}).json()
+    validate("ResponseItemList", listed)
+    assert [i["type"] for i in listed["data"]] == ["message", "function_call", "function_call_output"]
