@@ -12,7 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ENDPOINTS = ("chat", "completions", "edits", "embeddings", "transcriptions", "translations", "speech")
+from mockai.stored import ObjectStore
+
+ENDPOINTS = (
+    "chat",
+    "completions",
+    "edits",
+    "embeddings",
+    "transcriptions",
+    "translations",
+    "speech",
+    "responses",
+    "moderations",
+    "images",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,9 @@ class Call:
     """The parsed JSON body (for multipart uploads: the form fields, the file as its name and size)."""
     text: str = ""
     """What `contains`/`regex` match: last user message, prompt, edit input, embedding input, transcript."""
+    messages: tuple[Mapping[str, Any], ...] = ()
+    """The conversation as chat messages: chat's own; the Responses API's input items (earlier turns of
+    `previous_response_id` included) read as the messages they stand for. Empty for other endpoints."""
     api_key: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     """Request headers, lower-case names, secrets included: mask before storing."""
@@ -65,3 +81,7 @@ class Ctx:
     created: int
     """`created` of the response: derived from the digest, or the wall clock when asked for."""
     path: str = ""
+    base_url: str = ""
+    """`scheme://host` the client reached the mock at: where URLs it answers (image urls) point."""
+    store: ObjectStore = field(default_factory=ObjectStore)
+    """The server's stored objects: what `store: true` keeps and `previous_response_id` reads."""

@@ -38,13 +38,17 @@ _PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PA
 """Indented as the real API's bodies; dataclasses and dates are no JSON of ours: json.dumps refuses them."""
 
 
-def event_bytes(obj: Any) -> bytes:
-    """One SSE event: `data: <compact JSON>` and a blank line."""
+def event_bytes(obj: Any, named: bool = False) -> bytes:
+    """One SSE event: `data: <compact JSON>` and a blank line; when `named`, first an `event: <its type>`
+    line, as the Responses API sends."""
     try:
         data = orjson.dumps(obj, option=_COMPACT)
     except TypeError:
         data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
-    return b"data: " + data + b"\n\n"
+    head = b""
+    if named and isinstance(obj, Mapping) and isinstance(obj.get("type"), str):
+        head = b"event: " + obj["type"].encode("utf-8") + b"\n"
+    return head + b"data: " + data + b"\n\n"
 
 
 _COMPACT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -86,6 +90,7 @@ async def send_stream(
     plan: StreamPlan,
     error: Mapping[str, Any] | None = None,
     done: bool = True,
+    named: bool = False,
 ) -> str:
     """Send `events` as SSE (then `[DONE]` when `done`), applying pacing and faults. Returns how the stream
     ended: "done", "cut", "error", "malformed" or "disconnected"."""
@@ -106,7 +111,11 @@ async def send_stream(
                     return "cut"
                 if i >= fail:
                     await send(
-                        {"type": "http.response.body", "body": event_bytes(error or {}), "more_body": False}
+                        {
+                            "type": "http.response.body",
+                            "body": event_bytes(error or {}, named),
+                            "more_body": False,
+                        }
                     )
                     return "error"
                 await send(
@@ -117,7 +126,7 @@ async def send_stream(
                     }
                 )
                 return "malformed"
-            await send({"type": "http.response.body", "body": event_bytes(event), "more_body": True})
+            await send({"type": "http.response.body", "body": event_bytes(event, named), "more_body": True})
             if pace:
                 await asyncio.sleep(max(1, plan.chunk_tokens) / pace)
                 if gone.is_set():

@@ -136,8 +136,8 @@ def test_a_scenario_with_mistakes_is_refused_whole_with_each_problem_and_the_old
         "mockai: the scenario has mistakes: 3 problems:\n"
         "unknown key 'sed'. Did you mean 'seed'? Valid keys: name, description, rules, limits, as_of, seed.\n"
         "rule 1: unknown match key 'endpont'. Did you mean 'endpoint'? "
-        "Valid keys: any_message, call, contains, "
-        "endpoint, icontains, json, model, probability, regex, state, stream, system, tools.\n"
+        "Valid keys: any_message, call, called, contains, endpoint, icontains, json, last_role, "
+        "model, probability, regex, state, stream, system, tool_result, tools, turn.\n"
         "rule 2: times must be a whole number of at least 1; got 0"
     )
     assert content(ask(http)) == "old"

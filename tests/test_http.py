@@ -59,11 +59,11 @@ def test_an_unknown_url_gets_invalid_url(http: httpx.Client, method: str, path: 
 
 
 def test_a_wrong_method_on_a_known_route_gets_not_allowed(http: httpx.Client) -> None:
-    response = http.get("/v1/chat/completions")
+    # GET /v1/chat/completions lists stored completions (tests/test_stored.py): embeddings has no GET.
+    response = http.get("/v1/embeddings")
     assert response.status_code == 405
     assert response.json()["error"]["message"] == (
-        "Not allowed to GET on /v1/chat/completions. "
-        "(HINT: Perhaps you meant to use a different HTTP method?)"
+        "Not allowed to GET on /v1/embeddings. (HINT: Perhaps you meant to use a different HTTP method?)"
     )
 
 

@@ -125,12 +125,14 @@ def test_matchers_are_sorted_cheapest_first_and_gates_last() -> None:
         (
             {"contians": "x"},
             "unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-            "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
+            "called, contains, endpoint, icontains, json, last_role, model, probability, regex, state, "
+            "stream, system, tool_result, tools, turn.",
         ),
         (
             {"endpoint": "chat_completions"},
             "match.endpoint: unknown endpoint 'chat_completions'. Did you mean 'completions'? Valid "
-            "endpoints: chat, completions, edits, embeddings, transcriptions, translations, speech.",
+            "endpoints: chat, completions, edits, embeddings, transcriptions, translations, speech, "
+            "responses, moderations, images.",
         ),
         ({"model": 4}, 'match.model: expected a string or a list of strings, e.g. model: "gpt-4*"; got 4'),
         (

@@ -589,3 +589,24 @@ def test_upstream_stalling_mid_stream_past_the_timeout_cuts_the_stream_records_n
     use_cassette(b.state, path, "all", fake.url)
     assert post(b, {"after": 1}, "/echo").status_code == 200  # the server and the recording carry on
     assert len(Cassette.load(path)) == 1
+
+
+def test_responses_record_and_replay_streams_byte_exact_and_a_replayed_retrieve_comes_from_the_cassette(
+    tmp_path: Path,
+) -> None:
+    cassette = str(tmp_path / "responses.jsonl")
+    body = {"model": "gpt-4o", "input": "Say hi"}
+    with ServerThread() as a:
+        with ServerThread(Settings(port=0, cassette=cassette, record_mode="all", upstream=a.url)) as rec:
+            created = post(rec, body, "/responses")
+            streamed = post(rec, {**body, "stream": True}, "/responses")
+            got = httpx.get(f"{rec.url}/responses/{created.json()['id']}", timeout=10)
+    assert got.status_code == 200 and streamed.text.startswith("event: response.created\n")
+    with ServerThread(Settings(port=0, cassette=cassette)) as replay:  # upstream A is gone
+        assert post(replay, body, "/responses").content == created.content
+        assert post(replay, {**body, "stream": True}, "/responses").content == streamed.content
+        client = openai.OpenAI(base_url=replay.url, api_key=KEY, max_retries=0)
+        assert (
+            client.responses.retrieve(created.json()["id"]).output_text
+            == created.json()["output"][0]["content"][0]["text"]
+        )

@@ -356,12 +356,12 @@ def test_mockai_check_reports_each_mistake_as_file_line_message_with_a_fix_and_e
     assert captured.out == ""
     assert captured.err.splitlines() == [
         f"{bad}:3: unknown match key 'endpont'. Did you mean 'endpoint'? "
-        "Valid keys: any_message, call, contains, "
-        "endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
+        "Valid keys: any_message, call, called, contains, endpoint, icontains, json, last_role, "
+        "model, probability, regex, state, stream, system, tool_result, tools, turn.",
         f"{bad}:6: times must be a whole number of at least 1; got 0",
         f"{bad}:7: unknown reply key 'contnet'. Did you mean 'content'? "
-        "Valid keys: content, delay, duration, "
-        "embedding, error, finish_reason, function_call, language, refusal, stream, text, tool_calls, usage.",
+        "Valid keys: categories, content, delay, duration, embedding, error, finish_reason, flagged, "
+        "function_call, language, refusal, stream, text, tool_calls, usage.",
         "mockai check: 3 problem(s) in 2 file(s)",
     ]
 

@@ -130,9 +130,9 @@ def test_json_scenario_files_load_with_line_numbers(tmp_path: Path) -> None:
 def test_json_mistakes_point_at_their_lines(tmp_path: Path) -> None:
     good = {"rules": [{"match": {"contains": "hi"}, "reply": {"contnet": "Hello"}}]}
     assert problems_of(json.dumps(good, indent=1), tmp_path, "j.json") == [
-        f"{tmp_path}/j.json:8: unknown reply key 'contnet'. Did you mean 'content'? Valid keys: content, "
-        "delay, duration, embedding, error, finish_reason, function_call, language, refusal, stream, text, "
-        "tool_calls, usage."
+        f"{tmp_path}/j.json:8: unknown reply key 'contnet'. Did you mean 'content'? Valid keys: categories, "
+        "content, delay, duration, embedding, error, finish_reason, flagged, function_call, language, "
+        "refusal, stream, text, tool_calls, usage."
     ]
     assert problems_of('{"rules": [}', tmp_path, "j.json") == [
         f"{tmp_path}/j.json:1: invalid JSON: Expecting value (column 12)."
@@ -176,14 +176,16 @@ def test_every_mistake_in_a_file_is_reported_with_its_line_and_a_fix(tmp_path: P
     path = f"{tmp_path}/x.yaml"
     assert problems_of(text, tmp_path) == [
         f"{path}:3: unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-        "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools.",
+        "called, contains, endpoint, icontains, json, last_role, model, probability, regex, state, "
+        "stream, system, tool_result, tools, turn.",
         f"{path}:6: match.endpoint: unknown endpoint 'chatt'. Did you mean 'chat'? Valid endpoints: chat, "
-        "completions, edits, embeddings, transcriptions, translations, speech.",
+        "completions, edits, embeddings, transcriptions, translations, speech, responses, moderations, "
+        "images.",
         f"{path}:7: match.regex: invalid regular expression '(unclosed': missing ), unterminated subpattern "
         "at position 0. Fix it, or use contains for a plain substring.",
         f"{path}:8: times must be a whole number of at least 1; got -1",
         f"{path}:10: reply.content: unknown placeholder '{{{{ __class__ }}}}'. Valid placeholders: "
-        "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, "
+        "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ tool_result }}, {{ call_count }}, "
         "{{ json.<dotted.path> }}. Write \\{{ for a literal '{{'.",
         f"{path}:11: reply.finish_reason: 'stopp' is not a finish reason. Did you mean 'stop'? Valid: stop, "
         "length, tool_calls, content_filter, function_call.",
@@ -361,7 +363,8 @@ def test_problems_in_rules_given_as_data_name_the_rule() -> None:
         engine.add_rule({"match": {"contians": "x"}, "reply": {}})
     assert str(caught.value) == (
         "rule 2: unknown match key 'contians'. Did you mean 'contains'? Valid keys: any_message, call, "
-        "contains, endpoint, icontains, json, model, probability, regex, state, stream, system, tools."
+        "called, contains, endpoint, icontains, json, last_role, model, probability, regex, state, "
+        "stream, system, tool_result, tools, turn."
     )
     assert len(engine.rules) == 1
 
@@ -372,9 +375,9 @@ def test_check_files_lists_problems_across_files_and_directories(tmp_path: Path)
     (tmp_path / "notes.txt").write_text("not a scenario")
     assert check_files([tmp_path / "good.yaml"]) == []
     assert [str(p) for p in check_files([tmp_path, tmp_path / "missing.yaml"])] == [
-        f"{tmp_path}/bad.yml:1: unknown reply key 'contnt'. Did you mean 'content'? Valid keys: content, "
-        "delay, duration, embedding, error, finish_reason, function_call, language, refusal, stream, text, "
-        "tool_calls, usage.",
+        f"{tmp_path}/bad.yml:1: unknown reply key 'contnt'. Did you mean 'content'? Valid keys: categories, "
+        "content, delay, duration, embedding, error, finish_reason, flagged, function_call, language, "
+        "refusal, stream, text, tool_calls, usage.",
         f"{tmp_path}/missing.yaml: cannot read the file: No such file or directory",
     ]
 

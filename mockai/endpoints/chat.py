@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockai import errors
-from mockai.call import Call, Ctx, last_user_text
+from mockai.call import Call, Ctx, content_text, last_user_text
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
 from mockai.generation import fakejson, generator, shaping
@@ -135,6 +135,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         model=body["model"],
         body=body,
         text=last_user_text(messages),
+        messages=tuple(m for m in messages if isinstance(m, dict)),
         api_key=api_key,
         headers=headers,
     )
@@ -389,27 +390,42 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
 
 
 def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
-    """No script: call a tool when one is forced, or offered and the user just spoke; else write text."""
     last_role = plan.messages[-1].get("role") if plan.messages else None
-    if plan.functions and (plan.tool_mode == "forced" or (plan.tool_mode == "auto" and last_role == "user")):
-        if plan.forced not in (None, "*"):
-            fn = next(f for f in plan.functions if f["name"] == plan.forced)
+    text, calls = default_output(
+        plan.functions, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d
+    )
+    return text, calls, None
+
+
+def default_output(
+    functions: list[dict[str, Any]],
+    tool_mode: str,
+    forced: str | None,
+    user_spoke_last: bool,
+    response_format: Mapping[str, Any],
+    d: bytes,
+) -> tuple[str | None, tuple[ToolCall, ...]]:
+    """No script: call a tool when one is forced, or offered and the user just spoke; else write text
+    (JSON valid against the schema when one is asked for). Chat and Responses share it."""
+    if functions and (tool_mode == "forced" or (tool_mode == "auto" and user_spoke_last)):
+        if forced not in (None, "*"):
+            fn = next(f for f in functions if f["name"] == forced)
         else:
-            fn = plan.functions[generator.number(d, "tool", len(plan.functions))]
+            fn = functions[generator.number(d, "tool", len(functions))]
         params = (
             fn.get("parameters")
             if isinstance(fn.get("parameters"), dict)
             else {"type": "object", "properties": {}}
         )
         args = json.dumps(fakejson.instance(params, d.hex()), ensure_ascii=False)
-        return None, (ToolCall(fn["name"], args),), None
-    fmt = plan.response_format.get("type")
+        return None, (ToolCall(fn["name"], args),)
+    fmt = response_format.get("type")
     if fmt == "json_schema":
-        schema = plan.response_format["json_schema"].get("schema") or {"type": "object"}
-        return json.dumps(fakejson.instance(schema, d.hex()), ensure_ascii=False), (), None
+        schema = response_format["json_schema"].get("schema") or {"type": "object"}
+        return json.dumps(fakejson.instance(schema, d.hex()), ensure_ascii=False), ()
     if fmt == "json_object":
-        return json.dumps({"answer": generator.text(d)}), (), None
-    return generator.text(d), (), None
+        return json.dumps({"answer": generator.text(d)}), ()
+    return generator.text(d), ()
 
 
 def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None) -> dict[str, Any]:
@@ -556,8 +572,49 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
         yield {**head, "choices": [], "usage": usage(plan, picked, reply.usage)}
 
 
+@dataclass(frozen=True)
+class StoredCompletion:
+    """A chat completion made with `store: true`: what `GET /v1/chat/completions[/{id}[/messages]]`
+    read."""
+
+    body: dict[str, Any]
+    requested: str
+    """The model id the client asked for (the list's `model` filter matches it or the snapshot)."""
+    messages: tuple[dict[str, Any], ...]
+    """The request's messages with ids, as `/messages` lists them."""
+
+    @property
+    def size(self) -> int:
+        return len(json_bytes(self.body)) + len(json_bytes(list(self.messages)))
+
+    def with_metadata(self, metadata: Mapping[str, Any]) -> StoredCompletion:
+        return StoredCompletion({**self.body, "metadata": dict(metadata)}, self.requested, self.messages)
+
+
+def keep(plan: ChatPlan, ctx: Ctx, completion: dict[str, Any]) -> None:
+    """Store a completion made with `store: true` (the stream's too: its chunks rebuild this body)."""
+    if not plan.call.body.get("store"):
+        return
+    messages = tuple(
+        {
+            "id": f"{completion['id']}-{i}",
+            "role": m.get("role"),
+            "content": content_text(m.get("content")) if m.get("content") is not None else None,
+            "name": m.get("name"),
+            "content_parts": m.get("content") if isinstance(m.get("content"), list) else None,
+        }
+        for i, m in enumerate(plan.messages)
+    )
+    stored = StoredCompletion(
+        {**completion, "metadata": plan.call.body.get("metadata") or {}}, plan.call.model, messages
+    )
+    ctx.store.put("chat", completion["id"], stored, stored.size)
+
+
 def render(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
     """The whole JSON body, or the stream's chunks when `stream` is set."""
+    if plan.call.body.get("store"):
+        keep(plan, ctx, body(plan, reply, ctx))
     if plan.stream:
         return Stream(chunks(plan, reply, ctx))
     return Body(JSON, json_bytes(body(plan, reply, ctx)))

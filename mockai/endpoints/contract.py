@@ -52,6 +52,10 @@ class Stream:
     """Produced lazily: nothing is computed before the answer starts."""
     done: bool = True
     """End with `data: [DONE]` (chat and completions do; the audio streams end with their last event)."""
+    error: Mapping[str, Any] | None = None
+    """The event a scripted `error_after` sends; None: the chat-style `{"error": ...}` event."""
+    named: bool = False
+    """Each event also goes with an `event: <its type>` line (the Responses API's streams)."""
 
 
 Prepare = Callable[[dict[str, Any], Ctx, "str | None", Mapping[str, str]], PlanT]

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockai.endpoints import chat, completions, edits, embeddings, speech, transcriptions, translations
+from mockai.endpoints import (
+    chat,
+    completions,
+    edits,
+    embeddings,
+    images,
+    moderations,
+    responses,
+    speech,
+    transcriptions,
+    translations,
+)
 from mockai.endpoints.contract import Endpoint
 
 MODEL_ROUTES: dict[str, Endpoint[Any]] = {
@@ -16,6 +27,9 @@ MODEL_ROUTES: dict[str, Endpoint[Any]] = {
     "/v1/audio/transcriptions": transcriptions.ENDPOINT,
     "/v1/audio/translations": translations.ENDPOINT,
     "/v1/audio/speech": speech.ENDPOINT,
+    "/v1/responses": responses.ENDPOINT,
+    "/v1/moderations": moderations.ENDPOINT,
+    "/v1/images/generations": images.ENDPOINT,
 }
 BY_NAME: dict[str, Endpoint[Any]] = {e.name: e for e in MODEL_ROUTES.values()}
 ENGINE_ROUTES = {

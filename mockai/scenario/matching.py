@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from mockai.call import ENDPOINTS, Call, content_text
+from mockai.scenario import conversation
 
 _registry: dict[str, type[Matcher]] = {}
 MATCHERS: Mapping[str, type[Matcher]] = MappingProxyType(_registry)
@@ -92,11 +93,18 @@ def dotted(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
-def system_text(body: Mapping[str, Any]) -> str:
-    """The system and developer messages of a chat body, joined by newlines."""
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        return ""
+def messages_of(call: Call) -> tuple[Mapping[str, Any], ...]:
+    """The call's conversation as chat messages; a Call built by hand with only a chat body: its messages."""
+    if call.messages:
+        return call.messages
+    messages = call.body.get("messages")
+    return tuple(m for m in messages if isinstance(m, Mapping)) if isinstance(messages, list) else ()
+
+
+def system_text(call: Call) -> str:
+    """The system and developer messages of the conversation (Responses: `instructions` too), joined by
+    newlines."""
+    messages = messages_of(call)
     return "\n".join(
         content_text(m.get("content"))
         for m in messages
@@ -231,7 +239,8 @@ class Json(Matcher):
 
 
 class Tools(Matcher):
-    """Names of tools (`tools[].function.name`) or legacy `functions[].name` the request offers."""
+    """Names of tools (`tools[].function.name`; the Responses API's `tools[].name`) or legacy
+    `functions[].name` the request offers."""
 
     key, cost = "tools", 2
 
@@ -244,6 +253,8 @@ class Tools(Matcher):
         for tool in _list(call.body.get("tools")):
             if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
                 offered.add(tool["function"].get("name"))
+            elif isinstance(tool, Mapping) and isinstance(tool.get("name"), str):
+                offered.add(tool["name"])
         for function in _list(call.body.get("functions")):
             if isinstance(function, Mapping):
                 offered.add(function.get("name"))
@@ -283,7 +294,7 @@ class System(_Contains):
     key = "system"
 
     def subject(self, call: Call) -> str:
-        return system_text(call.body)
+        return system_text(call)
 
 
 class AnyMessage(_Contains):
@@ -292,10 +303,10 @@ class AnyMessage(_Contains):
     key, cost = "any_message", 4
 
     def subject(self, call: Call) -> str:
-        messages = call.body.get("messages")
-        if not isinstance(messages, list):
+        messages = messages_of(call)
+        if not messages:
             return call.text
-        return "\x00".join(content_text(m.get("content")) for m in messages if isinstance(m, Mapping))
+        return "\x00".join(content_text(m.get("content")) for m in messages)
 
 
 class Regex(Matcher):
@@ -316,6 +327,67 @@ class Regex(Matcher):
 
     def matches(self, call: Call) -> bool:
         return self.pattern.search(call.text) is not None
+
+
+class Turn(Matcher):
+    """Assistant turns so far in the conversation (`turn: 0` is its first call; a tool call is a turn), or
+    any of a list of them: multi-turn matching with no `state`."""
+
+    key, cost = "turn", 1
+
+    def __init__(self, value: Any) -> None:
+        numbers = value if isinstance(value, list) and value else [value]
+        if not all(is_count(n, 0) for n in numbers):
+            raise Invalid(f"expected a whole number from 0 or a list of them, e.g. turn: 1; got {value!r}")
+        super().__init__(value)
+        self.numbers = frozenset(numbers)
+
+    def matches(self, call: Call) -> bool:
+        return conversation.turn(messages_of(call)) in self.numbers
+
+
+class LastRole(Matcher):
+    """The role of the conversation's last message (a tool result is `tool`), or any of a list."""
+
+    key, cost = "last_role", 1
+
+    def __init__(self, value: Any) -> None:
+        roles = strings(value, "last_role: tool")
+        for role in roles:
+            if role not in conversation.ROLES:
+                hint = did_you_mean(role, conversation.ROLES)
+                raise Invalid(f"unknown role {role!r}.{hint} Valid roles: {', '.join(conversation.ROLES)}.")
+        super().__init__(value)
+        self.roles = frozenset(roles)
+
+    def matches(self, call: Call) -> bool:
+        return conversation.last_role(messages_of(call)) in self.roles
+
+
+class ToolResult(_Contains):
+    """Substrings of the latest tool result's text; never fits before a tool has answered."""
+
+    key = "tool_result"
+
+    def matches(self, call: Call) -> bool:
+        return conversation.tool_result(messages_of(call)) is not None and super().matches(call)
+
+    def subject(self, call: Call) -> str:
+        return conversation.tool_result(messages_of(call)) or ""
+
+
+class Called(Matcher):
+    """Tools the assistant already called earlier in the conversation (all of the given names)."""
+
+    key, cost = "called", 2
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value)
+        self.names = strings(value, "called: get_weather")
+
+    def matches(self, call: Call) -> bool:
+        done = conversation.called(messages_of(call))
+        return all(name in done for name in self.names)
 
 
 class State(Gate):

@@ -1,10 +1,11 @@
 """Reply templates: a rule's `reply:` mapping checked and compiled once, rendered per call.
 
 Strings in a reply may hold placeholders, `{{ name }}`, from a fixed list: `text`, `model`,
-`endpoint`, `system`, `call_count` (how many times this rule has answered, this time included) and
-`json.<dotted.path>` (e.g. `{{ json.messages.0.content }}`). Values are found by mapping key and list
-index only; nothing is evaluated, no attribute is read and `str.format` is never called, so a reply
-cannot run code. Any other `{{ ... }}` is a load-time error; `\\{{` writes a literal `{{`.
+`endpoint`, `system`, `tool_result` (the latest tool result's text), `call_count` (how many times this
+rule has answered, this time included) and `json.<dotted.path>` (e.g. `{{ json.messages.0.content }}`).
+Values are found by mapping key and list index only; nothing is evaluated, no attribute is read and
+`str.format` is never called, so a reply cannot run code. Any other `{{ ... }}` is a load-time error;
+`\\{{` writes a literal `{{`.
 Placeholders work in `content`/`text`, `refusal`, `error.message` and the string values of
 `arguments` given as a mapping (which are JSON-encoded after filling); `arguments` given as a string
 is sent verbatim, valid JSON or not.
@@ -20,7 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockai.call import Call
-from mockai.reply import ErrorReply, Reply, StreamPlan, ToolCall
+from mockai.reply import MODERATION_CATEGORIES, ErrorReply, Reply, StreamPlan, ToolCall
+from mockai.scenario import conversation
 from mockai.scenario.matching import (
     MISSING,
     Invalid,
@@ -29,20 +31,23 @@ from mockai.scenario.matching import (
     dotted,
     is_count,
     line_of,
+    messages_of,
     system_text,
 )
 
-ROOTS = ("text", "model", "endpoint", "system", "call_count", "json")
+ROOTS = ("text", "model", "endpoint", "system", "tool_result", "call_count", "json")
 REPLY_KEYS = (
     "content", "text", "tool_calls", "function_call", "refusal", "finish_reason", "embedding",
-    "error", "delay", "stream", "usage", "language", "duration",
+    "error", "delay", "stream", "usage", "language", "duration", "flagged", "categories",
 )  # fmt: skip
 OUTPUT_KEYS = (
     "content", "text", "tool_calls", "function_call", "refusal", "embedding", "finish_reason", "usage",
 )  # fmt: skip
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 STREAM_KEYS = ("tokens_per_second", "chunk_tokens", "cut_after", "error_after", "malformed_after")
-USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+USAGE_KEYS = (
+    "prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens",
+)  # fmt: skip
 ERROR_KEYS = ("status", "type", "code", "message", "param", "headers")
 
 FRAMING_HEADERS = ("content-length", "content-type", "transfer-encoding", "connection")
@@ -50,7 +55,10 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)
 _SEGMENT = re.compile(r"(?!__)[^\s.{}]+")
-_VALID = "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ call_count }}, {{ json.<dotted.path> }}"
+_VALID = (
+    "{{ text }}, {{ model }}, {{ endpoint }}, {{ system }}, {{ tool_result }}, {{ call_count }}, "
+    "{{ json.<dotted.path> }}"
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,9 @@ class Lookup:
         if self.root == "call_count":
             return call_count
         if self.root == "system":
-            return system_text(call.body)
+            return system_text(call)
+        if self.root == "tool_result":
+            return conversation.tool_result(messages_of(call)) or ""
         return {"text": call.text, "model": call.model, "endpoint": call.endpoint}[self.root]
 
 
@@ -245,6 +255,23 @@ def _read(key: str, value: Any, fields: dict[str, Any], dynamic: dict[str, Any])
         fields[key] = _table(value, USAGE_KEYS, lambda _, v: _whole(v, 0), "usage: {prompt_tokens: 12}")
     elif key == "language":
         fields.setdefault("extra", {})[key] = _string(value, "language: english")
+    elif key == "flagged":
+        if not isinstance(value, bool):
+            raise Invalid(f"expected true or false, e.g. flagged: true; got {value!r}")
+        fields.setdefault("extra", {})[key] = value
+    elif key == "categories":
+        names = value if isinstance(value, list) and value else None
+        if names is None or not all(isinstance(n, str) for n in names):
+            raise Invalid(
+                f"expected a list of moderation categories, e.g. categories: [violence]; got {value!r}"
+            )
+        for name in names:
+            if name not in MODERATION_CATEGORIES:
+                hint = did_you_mean(name, MODERATION_CATEGORIES)
+                raise Invalid(
+                    f"{name!r} is not a moderation category.{hint} Valid: {', '.join(MODERATION_CATEGORIES)}."
+                )
+        fields.setdefault("extra", {})[key] = tuple(names)
     else:
         fields.setdefault("extra", {})[key] = _number(value, "seconds from 0, e.g. duration: 2.5")
 

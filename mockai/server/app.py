@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockai import errors
 from mockai.endpoints import models, routes
-from mockai.server import admin, pipeline
+from mockai.server import admin, pipeline, stored
 from mockai.server.exchange import Exchange
 from mockai.server.state import MockState
 
@@ -54,6 +54,9 @@ class MockApp:
 
     async def route(self, ex: Exchange) -> None:
         path, method = ex.path, ex.method
+        if path.startswith("/_mockai/images/") and method in ("GET", "HEAD"):
+            await stored.image(self.state, ex)
+            return
         if path.startswith("/_mockai/"):
             await admin.route(self.state, ex)
             return
@@ -61,6 +64,8 @@ class MockApp:
         found = routes.find(path)
         if found is not None and method == "POST":
             await pipeline.answer(self.state, ex, *found)
+        elif await stored.route(self.state, ex):
+            return
         elif models.is_models_path(path):
             if method not in ("GET", "HEAD") and not (method == "DELETE" and path != "/v1/models"):
                 raise errors.method_not_allowed(method, path, models.allowed(path))
@@ -68,7 +73,7 @@ class MockApp:
         elif self.state.cassette is not None and path.startswith("/v1/"):
             await pipeline.from_cassette(self.state, ex)
         elif found is not None:
-            raise errors.method_not_allowed(method, path, ("POST",))
+            raise errors.method_not_allowed(method, path, ("POST", *stored.other_methods(path)))
         else:
             raise errors.invalid_url(method, path)
 

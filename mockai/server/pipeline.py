@@ -116,7 +116,14 @@ async def answer(
     if isinstance(rendered, Stream):
         send = ex.answer()
         await send_stream(
-            send, ex.receive, headers, rendered.events, reply.stream, STREAM_ERROR, rendered.done
+            send,
+            ex.receive,
+            headers,
+            rendered.events,
+            reply.stream,
+            rendered.error or STREAM_ERROR,
+            rendered.done,
+            rendered.named,
         )
     else:
         await send_body(ex.answer(), 200, rendered.content_type, rendered.data, headers)
@@ -204,7 +211,16 @@ def context(state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, An
     """What rendering needs besides the body: the clock, the seed, and the digest every id derives from."""
     digest = generator.digest(state.seed, endpoint, body)
     created = int(time.time()) if state.settings.real_time else generator.created(state.as_of, digest)
-    return Ctx(as_of=state.as_of, seed=state.seed, digest=digest, created=created, path=ex.path)
+    base_url = f"{ex.scope.get('scheme', 'http')}://{ex.headers.get('host', '127.0.0.1')}"
+    return Ctx(
+        as_of=state.as_of,
+        seed=state.seed,
+        digest=digest,
+        created=created,
+        path=ex.path,
+        base_url=base_url,
+        store=state.store,
+    )
 
 
 def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> errors.OpenAIError:

@@ -20,6 +20,7 @@ from mockai.scenario.reload import Reloader
 from mockai.server.journal import Journal
 from mockai.server.limiter import DEFAULT_LIMITS, Limits, RateLimiter
 from mockai.settings import Settings
+from mockai.stored import ObjectStore
 
 
 @dataclass
@@ -41,6 +42,8 @@ class MockState:
     """The files the rules came from: what `POST /_mockai/reload` and `--watch` read again."""
     applied: list[Scenario] = field(default_factory=list)
     """The scenarios whose settings (limits, clock, seed) were taken: a reset takes them again."""
+    store: ObjectStore = field(default_factory=ObjectStore)
+    """Stored responses and chat completions (bounded; emptied by a reset)."""
     reloader: Reloader = field(init=False, repr=False)
     """Loads those files, and loads them again when asked or when they change."""
 
@@ -118,6 +121,7 @@ class MockState:
         """Back to how the server started: journal, request numbers, limiter buckets, clock, seed, rule state;
         the loaded scenarios' limits, clock and seed taken again, so the same calls give the same bytes."""
         self.journal.clear()
+        self.store.clear()
         self.requests = itertools.count()
         self.limiter.reset(limits=True)
         self.as_of = self.settings.as_of or catalogue.today()

@@ -212,6 +212,13 @@ class MockAI:
         """Start a rule for chat completions that fit the match keys, e.g. on_chat(contains="weather")."""
         return self.on("chat", times=times, expect=expect, name=name, **match)
 
+    def on_responses(
+        self, *, times: int | None = None, expect: bool | None = None, name: str | None = None, **match: Any
+    ) -> When:
+        """Start a rule for Responses API calls that fit the match keys, e.g.
+        on_responses(last_item="function_call_output")."""
+        return self.on("responses", times=times, expect=expect, name=name, **match)
+
     def on_completions(
         self, *, times: int | None = None, expect: bool | None = None, name: str | None = None, **match: Any
     ) -> When:

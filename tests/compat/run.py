@@ -9,7 +9,7 @@ against OpenAI's schemas. Prints a client x endpoint matrix; exits 1 on any fail
    the main test suite's bodies too: from the tap of a run already made (`--main-tap DIR`, what CI
    does after `MOCKAI_TAP=DIR make test`, so the suite runs once), or by running it under the tap.
 
-Options: `--only NAME` (repeatable: openai, openai028, langchain, litellm, node), `--no-main-suite`,
+Options: `--only NAME` (repeatable: openai, openai028, langchain, litellm, node, agents), `--no-main-suite`,
 `--main-tap DIR`.
 """
 
@@ -43,7 +43,7 @@ from harness import ROWS, sample_wav  # noqa: E402
 
 CLIENT_TIMEOUT = 300
 START_TIMEOUT = 60
-CLIENTS = ("openai", "openai028", "langchain", "litellm", "node")
+CLIENTS = ("openai", "openai028", "langchain", "litellm", "node", "agents")
 SCHEMA_ROW = "schema conformance"
 SYMBOL = {"pass": "pass", "fail": "FAIL", "skip": "skip", "n/a": "n/a"}
 
@@ -75,6 +75,9 @@ def build_all(only: set[str]) -> dict[str, envs.Built]:
             "litellm", HERE / "requirements-litellm.txt", HERE / "clients" / "with_litellm.py"
         ),
         "node": lambda: envs.node_env(HERE / "node"),
+        "agents": lambda: envs.python_env(
+            "agents", HERE / "requirements-agents.txt", HERE / "clients" / "with_agents.py"
+        ),
     }
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {key: pool.submit(fn) for key, fn in jobs.items() if key in only}

@@ -30,7 +30,21 @@ JSON_SCHEMAS = {
     "/v1/embeddings": "CreateEmbeddingResponse",
     "/v1/edits": "CreateEditResponse",
     "/v1/models": "ListModelsResponse",
+    "/v1/responses": "Response",
+    "/v1/responses/{id}": "Response",
+    "/v1/responses/{id}/cancel": "Response",
+    "/v1/responses/{id}/input_items": "ResponseItemList",
+    "/v1/responses/input_tokens": "TokenCountsResource",
+    "/v1/moderations": "CreateModerationResponse",
+    "/v1/images/generations": "ImagesResponse",
+    "/v1/chat/completions/{id}": "CreateChatCompletionResponse",
+    "/v1/chat/completions/{id}/messages": "ChatCompletionMessageList",
 }
+LISTS = {"/v1/chat/completions": "ChatCompletionList"}
+"""Routes whose GET lists stored objects (their POST is the model call above)."""
+DELETED = {"/v1/chat/completions/{id}": "ChatCompletionDeleted", "/v1/responses/{id}": None}
+"""What a DELETE answers per route; None: a body the spec does not describe (the SDK reads none)."""
+STORED = re.compile(r"^/v1/(responses|chat/completions)/(?!input_tokens$)[^/]+")
 RECORDED = ("cassette", "upstream")
 """Sources whose 2xx bodies were written by a recording or a real upstream, not by mockai."""
 EVENT_SCHEMAS = {
@@ -38,6 +52,7 @@ EVENT_SCHEMAS = {
     "/v1/completions": "CreateCompletionResponse",
     "/v1/audio/transcriptions": "CreateTranscriptionResponseStreamEvent",
     "/v1/audio/speech": "CreateSpeechResponseStreamEvent",
+    "/v1/responses": "ResponseStreamEvent",
 }
 
 
@@ -75,7 +90,9 @@ def records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
 def route(path: str) -> str:
     """The spec's route for a request path: engine routes are the plain ones with the model in the path."""
     path = ENGINE.sub("/v1/", path)
-    return "/v1/models/{model}" if path.startswith("/v1/models/") else path
+    if path.startswith("/v1/models/"):
+        return "/v1/models/{model}"
+    return STORED.sub(lambda m: f"/v1/{m.group(1)}/{{id}}", path)
 
 
 def check(recs: Iterable[dict[str, Any]]) -> Report:
@@ -111,6 +128,14 @@ def _check_one(rec: dict[str, Any], report: Report) -> None:
             validate("DeleteModelResponse" if rec["method"] == "DELETE" else "Model", body)
         elif path.startswith("/v1/audio/"):
             validate(_audio_schema(path, body), body)
+        elif rec["method"] == "DELETE" and path in DELETED:
+            schema = DELETED[path]
+            if schema is None:
+                report.unchecked["deletions"] = report.unchecked.get("deletions", 0) + 1
+            else:
+                validate(schema, body)
+        elif rec["method"] == "GET" and path in LISTS:
+            validate(LISTS[path], body)
         elif path in JSON_SCHEMAS:
             validate(JSON_SCHEMAS[path], relax(path, body), spec)
         else:
@@ -157,14 +182,17 @@ def _check_stream(rec: dict[str, Any], path: str, report: Report) -> None:
 
 
 def relax(path: str, body: Any, stream: bool = False) -> Any:
-    """The body with the spec's three known gaps filled, each a documented behaviour of the real API
+    """The body with the spec's four known gaps filled, each a documented behaviour of the real API
     that the schema does not describe; anything else must conform as it is.
 
     - legacy completion stream chunks carry `finish_reason: null` until the last one (2023 captures);
       the spec gives streamed and non-streamed completions one shape, without null;
     - with `echo` the first prompt token has no logprob: `token_logprobs[0]` and `top_logprobs[0]` are null;
     - `encoding_format: "base64"` embeddings are a base64 string of little-endian float32s, where the
-      spec only describes the float array (the string must still decode to whole floats).
+      spec only describes the float array (the string must still decode to whole floats);
+    - a stored chat completion's `/messages` lists the request's messages with their own roles and no
+      `refusal` (the spec's own example: `{"id", "role": "user", "content", "name", "content_parts"}`),
+      where the item schema only allows `assistant` and requires `refusal`.
     """
     if path == "/v1/completions" and isinstance(body, dict) and isinstance(body.get("choices"), list):
         body = copy.deepcopy(body)
@@ -183,6 +211,18 @@ def relax(path: str, body: Any, stream: bool = False) -> Any:
         for item in body["data"]:
             if isinstance(item, dict) and isinstance(item.get("embedding"), str):
                 item["embedding"] = _floats(item["embedding"])
+    if path == "/v1/chat/completions/{id}/messages" and isinstance(body, dict):
+        body = copy.deepcopy(body)
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and item.get("role") in (
+                "user",
+                "system",
+                "developer",
+                "tool",
+                "function",
+            ):
+                item["role"] = "assistant"
+                item.setdefault("refusal", None)
     return body
 
 

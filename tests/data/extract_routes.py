@@ -15,7 +15,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conformance import REFERENCE
 
 OPERATIONS = {
-    "/chat/completions": ["post"],
+    "/chat/completions": ["post", "get"],
+    "/chat/completions/{completion_id}": ["get", "post", "delete"],
+    "/chat/completions/{completion_id}/messages": ["get"],
+    "/responses": ["post"],
+    "/responses/{response_id}": ["get", "delete"],
+    "/responses/{response_id}/input_items": ["get"],
+    "/responses/{response_id}/cancel": ["post"],
+    "/responses/input_tokens": ["post"],
+    "/moderations": ["post"],
+    "/images/generations": ["post"],
     "/completions": ["post"],
     "/embeddings": ["post"],
     "/models": ["get"],
@@ -24,7 +33,7 @@ OPERATIONS = {
     "/audio/transcriptions": ["post"],
     "/audio/translations": ["post"],
 }
-"""The spec's operations mockai answers (GET /chat/completions, stored completions, it does not)."""
+"""The spec's operations mockai answers."""
 TARGET = Path(__file__).with_name("openapi-routes.json")
 
 

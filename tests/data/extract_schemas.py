@@ -32,6 +32,17 @@ ROOTS = {
         "CreateTranscriptionResponseDiarizedJson",
         "CreateSpeechResponseStreamEvent",
         "DeleteModelResponse",
+        # The API of today (issue 14): Responses, moderations, stored chat completions, images.
+        "Response",
+        "ResponseStreamEvent",
+        "ResponseCreatedEvent",
+        "ResponseItemList",
+        "TokenCountsResource",
+        "CreateModerationResponse",
+        "ImagesResponse",
+        "ChatCompletionList",
+        "ChatCompletionDeleted",
+        "ChatCompletionMessageList",
     ],
     "edits": ["CreateEditResponse", "ErrorResponse"],
 }

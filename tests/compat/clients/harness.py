@@ -29,7 +29,8 @@ KEY = "sk-compat-0123456789abcdef"
 ROWS = (
     "chat", "chat stream", "tools", "tools stream", "legacy functions", "completions", "completions stream",
     "embeddings", "embeddings base64", "edits", "transcription", "translation", "speech", "models",
-    "engine routes", "async", "headers", "429 retry", "retired model", "context length",
+    "engine routes", "async", "headers", "429 retry", "retired model", "context length", "responses",
+    "responses stream", "agents run",
 )  # fmt: skip
 """The matrix's rows, in order. A script reports every row, `n/a` for what its client cannot do."""
 

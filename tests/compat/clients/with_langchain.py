@@ -293,6 +293,14 @@ def context() -> str:
         return f"{type(exc).__name__}: openai.BadRequestError code context_length_exceeded; {kind}"
 
 
+for _row, _why in (
+    ("responses", "checked with the openai SDK langchain-openai drives"),
+    ("responses stream", "checked with the openai SDK langchain-openai drives"),
+    ("agents run", "the Agents SDK is its own client (tests/compat/clients/with_agents.py)"),
+):
+    not_applicable(_row, _why)
+
+
 if __name__ == "__main__":
     sys.exit(
         main(

@@ -305,5 +305,13 @@ def context() -> str:
         return f"litellm.ContextWindowExceededError: {str(exc)[:60]}"
 
 
+for _row, _why in (
+    ("responses", "checked with the openai SDK litellm drives"),
+    ("responses stream", "checked with the openai SDK litellm drives"),
+    ("agents run", "the Agents SDK is its own client (tests/compat/clients/with_agents.py)"),
+):
+    not_applicable(_row, _why)
+
+
 if __name__ == "__main__":
     sys.exit(main(f"litellm {version('litellm')}"))

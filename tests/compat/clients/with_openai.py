@@ -380,5 +380,45 @@ def context() -> str:
         return exc.message[:90]
 
 
+RESPONSES_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    **{k: v for k, v in WEATHER["function"].items() if k != "name"},
+}
+
+
+@check("responses")
+def responses_create() -> str:
+    first = client.responses.create(model="gpt-4o-mini", input="Weather in Paris?", tools=[RESPONSES_TOOL])
+    call = first.output[0]
+    expect(call.type == "function_call" and call.name == "get_weather", f"{call.type}")
+    json.loads(call.arguments)
+    second = client.responses.create(
+        model="gpt-4o-mini",
+        previous_response_id=first.id,
+        tools=[RESPONSES_TOOL],
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}],
+    )
+    expect(second.output_text and second.status == "completed", f"{second.status}")
+    expect(client.responses.retrieve(second.id).id == second.id, "retrieve")
+    counted = client.responses.input_tokens.count(
+        model="gpt-4o-mini", input="Weather in Paris?", tools=[RESPONSES_TOOL]
+    )
+    expect(first.usage is not None and counted.input_tokens == first.usage.input_tokens, "input_tokens")
+    return second.output_text[:50]
+
+
+@check("responses stream")
+def responses_stream() -> str:
+    with client.responses.stream(model="gpt-4o-mini", input="Say hello") as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    expect("".join(deltas) == final.output_text, "deltas rebuild the text")
+    return f"{len(deltas)} deltas"
+
+
+not_applicable("agents run", "the Agents SDK is its own client (tests/compat/clients/with_agents.py)")
+
+
 if __name__ == "__main__":
     sys.exit(main(f"openai {openai.__version__}"))

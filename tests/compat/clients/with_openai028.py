@@ -320,5 +320,13 @@ def context() -> str:
         return str(exc)[:90]
 
 
+for _row, _why in (
+    ("responses", "openai 0.28 has no Responses API (it came with 1.66)"),
+    ("responses stream", "openai 0.28 has no Responses API (it came with 1.66)"),
+    ("agents run", "the Agents SDK is its own client (tests/compat/clients/with_agents.py)"),
+):
+    not_applicable(_row, _why)
+
+
 if __name__ == "__main__":
     sys.exit(main(f"openai {openai.version.VERSION}"))

@@ -210,6 +210,27 @@ check("context length", async () => {
   }
 });
 
+check("responses", async () => {
+  const r = await client.responses.create({ model: "gpt-4o-mini", input: "Say hello" });
+  expect(r.status === "completed" && r.output_text, `${r.status}`);
+  const again = await client.responses.retrieve(r.id);
+  expect(again.id === r.id, "retrieve");
+  return r.output_text.slice(0, 50);
+});
+
+check("responses stream", async () => {
+  const stream = await client.responses.create({ model: "gpt-4o-mini", input: "Say hello", stream: true });
+  let text = "", last = "";
+  for await (const e of stream) {
+    if (e.type === "response.output_text.delta") text += e.delta;
+    last = e.type;
+  }
+  expect(last === "response.completed" && text, `${last}`);
+  return `${text.length} characters`;
+});
+
+notApplicable("agents run", "the Agents SDK is checked in Python (tests/compat/clients/with_agents.py)");
+
 const pkg = JSON.parse(fs.readFileSync(new globalThis.URL("./node_modules/openai/package.json", import.meta.url)));
 for (const [row, fn] of checks) {
   const started = performance.now();
