@@ -179,9 +179,8 @@ def table(tallies: dict[str, Tally]) -> str:
     known = [t for n, t in tallies.items() if n != "ungated-media"]
     hits, total = sum(t.tokens for t in known), sum(t.cases for t in known)
     shaped, shapes = sum(t.shaped for t in tallies.values()), sum(t.shapes for t in tallies.values())
-    lines.append(
-        f"{'knowable offline':<22}{total:>6}{f'{percent(hits, total)}%':>12}{f'{percent(shaped, shapes)}%':>12}"
-    )
+    tokens, shape = f"{percent(hits, total)}%", f"{percent(shaped, shapes)}%"
+    lines.append(f"{'knowable offline':<22}{total:>6}{tokens:>12}{shape:>12}")
     return "\n".join(lines)
 
 
