@@ -12,7 +12,7 @@ from mockai.call import Call, Ctx, last_user_text
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
 from mockai.generation import fakejson, generator, shaping
-from mockai.models import catalogue, tokens
+from mockai.models import catalogue, tokens, tool_prompt
 from mockai.reply import Reply, ToolCall
 from mockai.wire import JSON, json_bytes
 
@@ -124,11 +124,21 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
     functions, legacy, forced, mode = _tools(body)
     response_format = _response_format(body.get("response_format"), messages)
-    prompt = tokens.count_chat_prompt(resolved.model.encoding, messages, legacy_0301=resolved.legacy_0301)
-    fn_tokens = 0
-    if functions:
-        func_init = 7 if resolved.model.encoding == "o200k_base" else 10
-        fn_tokens = tokens.count_tools(resolved.model.encoding, functions, func_init=func_init)
+    model = resolved.model
+    prompt = tokens.count_chat_prompt(model.encoding, messages, legacy_0301=resolved.legacy_0301)
+    if model.harmony:
+        prompt -= 1  # the harmony format primes the reply with one token fewer than the cookbook's 3
+    prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
+    fn_tokens = tool_prompt.count(
+        model.encoding,
+        functions,
+        system=next(
+            (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
+            None,
+        ),
+        harmony=model.harmony,
+        forced_name=forced not in (None, "*"),
+    )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(
         endpoint="chat",
