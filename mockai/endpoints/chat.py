@@ -129,15 +129,13 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     if model.harmony:
         prompt -= 1  # the harmony format primes the reply with one token fewer than the cookbook's 3
     prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
+    system = next(
+        (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
+        None,
+    )
+    prompt += tool_prompt.response_format_count(model.encoding, response_format, system=system)
     fn_tokens = tool_prompt.count(
-        model.encoding,
-        functions,
-        system=next(
-            (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
-            None,
-        ),
-        harmony=model.harmony,
-        forced_name=forced not in (None, "*"),
+        model.encoding, functions, system=system, harmony=model.harmony, forced_name=forced not in (None, "*")
     )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(
