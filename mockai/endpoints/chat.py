@@ -9,6 +9,8 @@ from typing import Any
 
 from mockai import errors
 from mockai.call import Call, Ctx, last_user_text
+from mockai.endpoints import chat_shape
+from mockai.endpoints.chat_shape import ChatShape
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
 from mockai.generation import fakejson, generator, shaping
@@ -420,20 +422,28 @@ def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCal
     return generator.text(d), (), None
 
 
-def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None) -> dict[str, Any]:
+def usage(
+    plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None, shape: ChatShape
+) -> dict[str, Any]:
     completion = sum(c.completion_tokens for c in picked)
     out: dict[str, Any] = {
         "prompt_tokens": plan.prompt_tokens,
         "completion_tokens": completion,
         "total_tokens": plan.prompt_tokens + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
+    }
+    if shape.usage_details == 1:
+        out["prompt_tokens_details"] = {"cached_tokens": 0}
+        out["completion_tokens_details"] = {"reasoning_tokens": 0}
+    elif shape.usage_details == 2:
+        out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        if shape.cache_write:
+            out["prompt_tokens_details"]["cache_write_tokens"] = 0
+        out["completion_tokens_details"] = {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
-        },
-    }
+        }
     if override:
         out.update(
             {k: v for k, v in override.items() if k in ("prompt_tokens", "completion_tokens", "total_tokens")}
@@ -458,66 +468,88 @@ def _logprobs(plan: ChatPlan, ctx: Ctx, c: Choice) -> dict[str, Any] | None:
     return {"content": content, "refusal": None}
 
 
+def shape_of(plan: ChatPlan, ctx: Ctx) -> ChatShape:
+    """The body's keys for this request's model on the simulated date."""
+    return chat_shape.shape(
+        plan.resolved.model, plan.resolved.name, ctx.as_of, plan.call.body.get("service_tier")
+    )
+
+
+def _tail(shape: ChatShape, usage_json: dict[str, Any] | None) -> dict[str, Any]:
+    """`usage`, `service_tier` and `system_fingerprint`, as far as the shape has them."""
+    out: dict[str, Any] = {} if usage_json is None else {"usage": usage_json}
+    if shape.service_tier is not None:
+        out["service_tier"] = shape.service_tier
+    if shape.fingerprint is not chat_shape.ABSENT:
+        out["system_fingerprint"] = shape.fingerprint
+    return out
+
+
 def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
     """The non-stream `chat.completion` object."""
+    shape = shape_of(plan, ctx)
     picked = choices(plan, reply, ctx)
     out_choices = []
     for c in picked:
-        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": c.refusal}
+        message: dict[str, Any] = {"role": "assistant", "content": c.text}
+        if shape.refusal:
+            message["refusal"] = c.refusal
         if c.tool_calls:
             message["tool_calls"] = [_tool_call_json(t) for t in c.tool_calls]
         if c.function_call:
             message["function_call"] = {"name": c.function_call.name, "arguments": c.function_call.arguments}
-        message["annotations"] = []
-        out_choices.append(
-            {
-                "index": c.index,
-                "message": message,
-                "logprobs": _logprobs(plan, ctx, c),
-                "finish_reason": c.finish_reason,
-            }
-        )
+        if shape.annotations:
+            message["annotations"] = []
+        choice: dict[str, Any] = {"index": c.index, "message": message}
+        if shape.logprobs_key:
+            choice["logprobs"] = _logprobs(plan, ctx, c)
+        choice["finish_reason"] = c.finish_reason
+        out_choices.append(choice)
     return {
         "id": generator.make_id("chatcmpl-", ctx.digest),
         "object": "chat.completion",
         "created": ctx.created,
         "model": plan.resolved.name,
         "choices": out_choices,
-        "usage": usage(plan, picked, reply.usage),
-        "service_tier": "default",
-        "system_fingerprint": generator.fingerprint(plan.resolved.name),
+        **_tail(shape, usage(plan, picked, reply.usage, shape)),
     }
 
 
 def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
     """The `chat.completion.chunk` objects of a stream, in the real API's order."""
+    shape = shape_of(plan, ctx)
     picked = choices(plan, reply, ctx)
     head = {
         "id": generator.make_id("chatcmpl-", ctx.digest),
         "object": "chat.completion.chunk",
         "created": ctx.created,
         "model": plan.resolved.name,
-        "service_tier": "default",
-        "system_fingerprint": generator.fingerprint(plan.resolved.name),
+        **_tail(shape, None),
     }
     null_usage = {"usage": None} if plan.include_usage else {}
+    sent = 0
+
+    def padded(chunk: dict[str, Any]) -> dict[str, Any]:
+        nonlocal sent
+        sent += 1
+        if shape.obfuscation:
+            chunk["obfuscation"] = chat_shape.obfuscation(ctx.digest, sent)
+        return chunk
 
     def chunk(
         index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
     ) -> dict[str, Any]:
-        return {
-            **head,
-            "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
-            **null_usage,
-        }
+        choice: dict[str, Any] = {"index": index, "delta": delta}
+        if shape.logprobs_key:
+            choice["logprobs"] = logprobs
+        choice["finish_reason"] = finish
+        return padded({**head, "choices": [choice], **null_usage})
 
     per = max(1, reply.stream.chunk_tokens)
     for c in picked:
-        first: dict[str, Any] = {
-            "role": "assistant",
-            "content": "" if c.text is not None else None,
-            "refusal": None,
-        }
+        first: dict[str, Any] = {"role": "assistant", "content": "" if c.text is not None else None}
+        if shape.refusal:
+            first["refusal"] = None
         empty_lp: dict[str, Any] | None = {"content": [], "refusal": None} if plan.logprobs else None
         if c.tool_calls or c.function_call:
             first["content"] = None
@@ -561,7 +593,7 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
                 yield chunk(c.index, {"function_call": {"arguments": piece}})
         yield chunk(c.index, {}, None, c.finish_reason)
     if plan.include_usage:
-        yield {**head, "choices": [], "usage": usage(plan, picked, reply.usage)}
+        yield padded({**head, "choices": [], "usage": usage(plan, picked, reply.usage, shape)})
 
 
 def render(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
