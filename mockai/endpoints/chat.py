@@ -9,7 +9,7 @@ from typing import Any
 
 from mockai import errors
 from mockai.call import Call, Ctx, last_user_text
-from mockai.endpoints import chat_shape
+from mockai.endpoints import chat_rules, chat_shape
 from mockai.endpoints.chat_shape import ChatShape
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
@@ -98,7 +98,9 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     check_params(body, PARAMS)
     messages = body["messages"]
     _check_messages(messages)
+    chat_rules.check_tool_order(messages)
     resolved = catalogue.resolve(body["model"], "chat", ctx.as_of, ctx.path)
+    chat_rules.check_model_params(body, resolved.model)
     stop = string_list("stop", body.get("stop"), max_items=4)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     max_param = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"

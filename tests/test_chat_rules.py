@@ -1,0 +1,160 @@
+"""Per-model parameter rules and the order of tool messages, with the texts the live API answers (as users
+pasted them in public issues)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+import pytest
+from conftest import set_date
+
+from mockai.server.state import MockState
+
+HELLO = [{"role": "user", "content": "Hello"}]
+CALL = {"id": "call_abc", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+
+
+def refusal(client: openai.OpenAI, **body: Any) -> dict[str, Any]:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(**body)
+    assert info.value.status_code == 400
+    error = info.value.body
+    assert isinstance(error, dict)
+    return error
+
+
+@pytest.mark.parametrize("model", ["o3-mini", "o4-mini", "gpt-5", "gpt-5.4-mini"])
+def test_reasoning_models_refuse_max_tokens(client: openai.OpenAI, model: str) -> None:
+    assert refusal(client, model=model, messages=HELLO, max_tokens=10) == {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+        "Use 'max_completion_tokens' instead.",
+        "type": "invalid_request_error",
+        "param": "max_tokens",
+        "code": "unsupported_parameter",
+    }
+
+
+def test_reasoning_models_take_max_completion_tokens(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(model="gpt-5-mini", messages=HELLO, max_completion_tokens=5)  # type: ignore[arg-type]
+    assert completion.usage is not None and completion.usage.completion_tokens <= 5
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "text"),
+    [
+        ("temperature", 0.5, "Unsupported value: 'temperature' does not support 0.5 with this model. "
+         "Only the default (1) value is supported."),
+        ("temperature", 0, "Unsupported value: 'temperature' does not support 0 with this model. "
+         "Only the default (1) value is supported."),
+        ("top_p", 0.9, "Unsupported value: 'top_p' does not support 0.9 with this model. "
+         "Only the default (1) value is supported."),
+    ],
+)  # fmt: skip
+def test_reasoning_models_take_only_the_default_sampling(
+    client: openai.OpenAI, param: str, value: float, text: str
+) -> None:
+    error = refusal(client, model="gpt-5", messages=HELLO, **{param: value})
+    assert error == {
+        "message": text,
+        "type": "invalid_request_error",
+        "param": param,
+        "code": "unsupported_value",
+    }
+
+
+@pytest.mark.parametrize(
+    ("param", "value"), [("presence_penalty", 0.5), ("frequency_penalty", 1), ("logprobs", True)]
+)
+def test_reasoning_models_refuse_penalties_and_logprobs(
+    client: openai.OpenAI, param: str, value: Any
+) -> None:
+    error = refusal(client, model="o4-mini", messages=HELLO, **{param: value})
+    assert error["message"] == f"Unsupported parameter: '{param}' is not supported with this model."
+    assert (error["param"], error["code"]) == (param, "unsupported_parameter")
+
+
+def test_reasoning_models_accept_the_defaults_spelled_out(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="o3", messages=HELLO, temperature=1, top_p=1, presence_penalty=0, logprobs=False
+    )  # type: ignore[arg-type]
+    assert completion.model == "o3-2025-04-16"
+
+
+def test_chat_models_keep_their_sampling_parameters(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="gpt-4.1", messages=HELLO, temperature=0.2, max_tokens=5
+    )  # type: ignore[arg-type]
+    assert completion.choices[0].finish_reason in ("stop", "length")
+
+
+@pytest.mark.parametrize("role", ["system", "developer"])
+def test_o1_mini_refuses_system_and_developer_messages(
+    client: openai.OpenAI, state: MockState, role: str
+) -> None:
+    set_date(state, "2025-03-01")
+    error = refusal(client, model="o1-mini", messages=[{"role": role, "content": "Be brief."}, *HELLO])
+    assert error == {
+        "message": f"Unsupported value: 'messages[0].role' does not support '{role}' with this model.",
+        "type": "invalid_request_error",
+        "param": "messages[0].role",
+        "code": "unsupported_value",
+    }
+
+
+def test_a_tool_message_must_answer_an_assistant_tool_call(client: openai.OpenAI) -> None:
+    messages = [*HELLO, {"role": "tool", "tool_call_id": "call_abc", "content": "Sunny"}]
+    assert refusal(client, model="gpt-4o", messages=messages) == {
+        "message": "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+        "with 'tool_calls'.",
+        "type": "invalid_request_error",
+        "param": "messages.[1].role",
+        "code": None,
+    }
+
+
+def test_every_tool_call_needs_its_answer(client: openai.OpenAI) -> None:
+    messages = [
+        *HELLO,
+        {"role": "assistant", "content": None, "tool_calls": [CALL]},
+        {"role": "user", "content": "Well?"},
+    ]
+    error = refusal(client, model="gpt-4o", messages=messages, tools=TOOLS)
+    assert error["message"] == (
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+        "'tool_call_id'. The following tool_call_ids did not have response messages: call_abc"
+    )
+    assert error["code"] is None
+
+
+def test_an_answer_to_an_unknown_call_is_refused(client: openai.OpenAI) -> None:
+    messages = [
+        *HELLO,
+        {"role": "assistant", "content": None, "tool_calls": [CALL]},
+        {"role": "tool", "tool_call_id": "call_other", "content": "Sunny"},
+    ]
+    error = refusal(client, model="gpt-4o", messages=messages, tools=TOOLS)
+    assert error["message"] == (
+        "Invalid parameter: 'tool_call_id' of 'call_other' not found in 'tool_calls' of previous message."
+    )
+
+
+@pytest.mark.anyio
+async def test_a_complete_tool_exchange_is_answered(aclient: openai.AsyncOpenAI) -> None:
+    second = {**CALL, "id": "call_def"}
+    messages = [
+        *HELLO,
+        {"role": "assistant", "content": None, "tool_calls": [CALL, second]},
+        {"role": "tool", "tool_call_id": "call_abc", "content": "Sunny"},
+        {"role": "tool", "tool_call_id": "call_def", "content": "Rainy"},
+    ]
+    completion = await aclient.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
+    assert completion.choices[0].message.content
+
+
+@pytest.mark.anyio
+async def test_async_clients_see_the_same_refusal(aclient: openai.AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        await aclient.chat.completions.create(model="gpt-5-nano", messages=HELLO, max_tokens=3)  # type: ignore[arg-type]
+    assert info.value.code == "unsupported_parameter"
