@@ -39,13 +39,13 @@ TOKEN_FLOORS = {
     "chat-tools": 63,
     "chat-tool-history": 0,
     "chat-json-schema": 100,
-    "chat-image-data": 0,
+    "chat-image-data": 66,
     "completions": 100,
     "embeddings": 100,
     "edits": 0,
 }
 SHAPE_FLOORS = {"chat-text": 100, "chat-tools": 100, "chat-json-schema": 100, "chat-text-reasoning": 83}
-OVERALL_TOKEN_FLOOR = 80
+OVERALL_TOKEN_FLOOR = 82
 """prompt_tokens over every case whose count is knowable offline (all but `ungated-media`)."""
 
 

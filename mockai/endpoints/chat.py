@@ -14,7 +14,7 @@ from mockai.endpoints.chat_shape import ChatShape
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
 from mockai.generation import fakejson, generator, shaping
-from mockai.models import catalogue, tokens, tool_prompt
+from mockai.models import catalogue, images, tokens, tool_prompt
 from mockai.reply import Reply, ToolCall
 from mockai.wire import JSON, json_bytes
 
@@ -133,6 +133,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     if model.harmony:
         prompt -= 1  # the harmony format primes the reply with one token fewer than the cookbook's 3
     prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
+    prompt += images.prompt_tokens(model.id, messages)
     system = next(
         (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
         None,
