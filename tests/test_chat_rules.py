@@ -158,3 +158,24 @@ async def test_async_clients_see_the_same_refusal(aclient: openai.AsyncOpenAI) -
     with pytest.raises(openai.BadRequestError) as info:
         await aclient.chat.completions.create(model="gpt-5-nano", messages=HELLO, max_tokens=3)  # type: ignore[arg-type]
     assert info.value.code == "unsupported_parameter"
+
+
+@pytest.mark.parametrize(
+    ("model", "bias", "text"),
+    [
+        ("gpt-3.5-turbo", {"100265": 10}, "Invalid key in 'logit_bias': 100265. Maximum value is 100257."),
+        ("gpt-4o", {"200000": 10}, "Invalid key in 'logit_bias': 200000. Maximum value is 199999."),
+        ("gpt-4o", {"hello": 10}, "Invalid key in 'logit_bias': hello. You should only be submitting "
+         "non-negative integers."),
+    ],
+)  # fmt: skip
+def test_logit_bias_keys_must_be_token_ids_of_the_model(
+    client: openai.OpenAI, model: str, bias: dict[str, int], text: str
+) -> None:
+    error = refusal(client, model=model, messages=HELLO, logit_bias=bias)
+    assert (error["message"], error["param"]) == (text, "logit_bias")
+
+
+def test_logit_bias_values_stay_within_100(client: openai.OpenAI) -> None:
+    assert refusal(client, model="gpt-4o", messages=HELLO, logit_bias={"50256": 101})["param"] == "logit_bias"
+    assert client.chat.completions.create(model="gpt-4o", messages=HELLO, logit_bias={"50256": -100}).choices  # type: ignore[arg-type]

@@ -95,3 +95,14 @@ def test_obfuscation_is_the_same_for_the_same_request(client: openai.OpenAI, sta
 def test_the_sdk_streams_a_padded_answer(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(model="gpt-4o", messages=HELLO, stream=True)  # type: ignore[call-overload]
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+def test_obfuscation_can_be_turned_off(client: openai.OpenAI) -> None:
+    body = {
+        "model": "gpt-4o",
+        "messages": HELLO,
+        "stream": True,
+        "stream_options": {"include_usage": True, "include_obfuscation": False},
+    }
+    response = client.post("/chat/completions", body=body, cast_to=httpx.Response, stream=True)
+    assert b"obfuscation" not in response.read()

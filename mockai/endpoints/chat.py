@@ -12,7 +12,15 @@ from mockai.call import Call, Ctx, last_user_text
 from mockai.endpoints import chat_rules, chat_shape
 from mockai.endpoints.chat_shape import ChatShape
 from mockai.endpoints.contract import Body, Endpoint, Stream
-from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
+from mockai.endpoints.validate import (
+    P,
+    Param,
+    check_logit_bias,
+    check_params,
+    check_value,
+    invalid_enum,
+    string_list,
+)
 from mockai.generation import fakejson, generator, shaping
 from mockai.models import catalogue, images, tokens, tool_prompt
 from mockai.reply import Reply, ToolCall
@@ -101,6 +109,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     chat_rules.check_tool_order(messages)
     resolved = catalogue.resolve(body["model"], "chat", ctx.as_of, ctx.path)
     chat_rules.check_model_params(body, resolved.model)
+    check_logit_bias(body.get("logit_bias"), tokens.get_encoding(resolved.model.encoding).eot_token)
     stop = string_list("stop", body.get("stop"), max_items=4)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     max_param = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"
@@ -530,12 +539,13 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
         **_tail(shape, None),
     }
     null_usage = {"usage": None} if plan.include_usage else {}
+    options = plan.call.body.get("stream_options") or {}
     sent = 0
 
     def padded(chunk: dict[str, Any]) -> dict[str, Any]:
         nonlocal sent
         sent += 1
-        if shape.obfuscation:
+        if shape.obfuscation and options.get("include_obfuscation", True) is not False:
             chunk["obfuscation"] = chat_shape.obfuscation(ctx.digest, sent)
         return chunk
 
