@@ -179,3 +179,18 @@ def test_logit_bias_keys_must_be_token_ids_of_the_model(
 def test_logit_bias_values_stay_within_100(client: openai.OpenAI) -> None:
     assert refusal(client, model="gpt-4o", messages=HELLO, logit_bias={"50256": 101})["param"] == "logit_bias"
     assert client.chat.completions.create(model="gpt-4o", messages=HELLO, logit_bias={"50256": -100}).choices  # type: ignore[arg-type]
+
+
+def test_web_search_options_belong_to_the_search_models(client: openai.OpenAI, state: MockState) -> None:
+    set_date(state, "2025-05-14")
+    search = {"search_context_size": "low"}
+    assert client.chat.completions.create(
+        model="gpt-4o-search-preview", messages=HELLO, web_search_options=search
+    ).choices  # type: ignore[arg-type]
+    refused = refusal(client, model="gpt-4-turbo", messages=HELLO, web_search_options=search)
+    assert refused["message"] == "Web search options not supported with this model."
+    unknown = refusal(client, model="o4-mini", messages=HELLO, web_search_options=search)
+    assert (unknown["message"], unknown["code"]) == (
+        "Unknown parameter: 'web_search_options'.",
+        "unknown_parameter",
+    )

@@ -34,6 +34,8 @@ def check_model_params(body: Mapping[str, Any], model: Model) -> None:
             role = message.get("role")
             if role in ("system", "developer"):
                 raise unsupported_role(i, role)
+    if body.get("web_search_options") is not None and "search" not in model.traits:
+        raise web_search_refused(model)
     if not model.reasoning:
         return
     if body.get("max_tokens") is not None:
@@ -96,3 +98,17 @@ def _check_answered(pending: list[str], index: int) -> None:
             + ", ".join(pending),  # [UNVERIFIED] separator between several ids
             param=f"messages.[{index}].role",  # [UNVERIFIED] which message the index names
         )
+
+
+def web_search_refused(model: Model) -> OpenAIError:
+    """`web_search_options` outside the search models. Users pasted both texts: reasoning models (o3,
+    o4-mini) do not know the parameter, other chat models (gpt-4-turbo) refuse it ([UNVERIFIED] the second
+    one's param and code)."""
+    if model.reasoning:
+        return OpenAIError(
+            400,
+            "Unknown parameter: 'web_search_options'.",
+            param="web_search_options",
+            code="unknown_parameter",
+        )
+    return OpenAIError(400, "Web search options not supported with this model.", param="web_search_options")
