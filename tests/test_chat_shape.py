@@ -106,3 +106,15 @@ def test_obfuscation_can_be_turned_off(client: openai.OpenAI) -> None:
     }
     response = client.post("/chat/completions", body=body, cast_to=httpx.Response, stream=True)
     assert b"obfuscation" not in response.read()
+
+
+def test_a_moderated_request_gets_moderation_results_for_input_and_output(client: openai.OpenAI) -> None:
+    body = raw_body(client, model="gpt-5", messages=HELLO, moderation={"model": "omni-moderation-latest"})
+    moderation = body["moderation"]
+    assert set(moderation) == {"input", "output"}
+    result = moderation["input"]["results"][0]
+    assert moderation["input"]["type"] == "moderation_results" and result["type"] == "moderation_result"
+    assert result["model"] == "omni-moderation-latest" and result["flagged"] is False
+    assert len(result["category_scores"]) == 13 and "moderation" not in raw_body(
+        client, model="gpt-5", messages=HELLO
+    )

@@ -497,6 +497,48 @@ def _tail(shape: ChatShape, usage_json: dict[str, Any] | None) -> dict[str, Any]
     return out
 
 
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+
+
+def _moderation(plan: ChatPlan, ctx: Ctx) -> dict[str, Any] | None:
+    """The `moderation` object a request with `moderation: {"model": ...}` gets: results for the input and
+    the output, nothing flagged, small scores derived from the request ([UNVERIFIED] its place in the body:
+    the one recording was re-serialised with sorted keys)."""
+    asked = plan.call.body.get("moderation")
+    if not isinstance(asked, dict):
+        return None
+    model = asked.get("model") if isinstance(asked.get("model"), str) else "omni-moderation-latest"
+
+    def results(side: str) -> dict[str, Any]:
+        d = generator.derive(ctx.digest, f"moderation-{side}")
+        scores = {c: round(d[i] / 255 * 1e-3, 8) for i, c in enumerate(MODERATION_CATEGORIES)}
+        result = {
+            "categories": {c: False for c in MODERATION_CATEGORIES},
+            "category_applied_input_types": {c: ["text"] for c in MODERATION_CATEGORIES},
+            "category_scores": scores,
+            "flagged": False,
+            "model": model,
+            "type": "moderation_result",
+        }
+        return {"model": model, "results": [result], "type": "moderation_results"}
+
+    return {"input": results("input"), "output": results("output")}
+
+
 def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
     """The non-stream `chat.completion` object."""
     shape = shape_of(plan, ctx)
@@ -523,6 +565,7 @@ def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
         "created": ctx.created,
         "model": plan.resolved.name,
         "choices": out_choices,
+        **({"moderation": moderation} if (moderation := _moderation(plan, ctx)) is not None else {}),
         **_tail(shape, usage(plan, picked, reply.usage, shape)),
     }
 
