@@ -44,7 +44,13 @@ TOKEN_FLOORS = {
     "embeddings": 100,
     "edits": 0,
 }
-SHAPE_FLOORS = {"chat-text": 100, "chat-tools": 100, "chat-json-schema": 100, "chat-text-reasoning": 100}
+SHAPE_FLOORS = {
+    "chat-text": 100,
+    "chat-tools": 100,
+    "chat-json-schema": 100,
+    "chat-text-reasoning": 100,
+    "chat-image-data": 100,
+}
 OVERALL_TOKEN_FLOOR = 82
 """prompt_tokens over every case whose count is knowable offline (all but `ungated-media`)."""
 
