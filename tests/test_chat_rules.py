@@ -141,7 +141,7 @@ def test_an_answer_to_an_unknown_call_is_refused(client: openai.OpenAI) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_complete_tool_exchange_is_answered(aclient: openai.AsyncOpenAI) -> None:
+async def test_async_clients_get_the_same_answers_and_refusals(aclient: openai.AsyncOpenAI) -> None:
     second = {**CALL, "id": "call_def"}
     messages = [
         *HELLO,
@@ -151,10 +151,6 @@ async def test_a_complete_tool_exchange_is_answered(aclient: openai.AsyncOpenAI)
     ]
     completion = await aclient.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
     assert completion.choices[0].message.content
-
-
-@pytest.mark.anyio
-async def test_async_clients_see_the_same_refusal(aclient: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         await aclient.chat.completions.create(model="gpt-5-nano", messages=HELLO, max_tokens=3)  # type: ignore[arg-type]
     assert info.value.code == "unsupported_parameter"

@@ -58,7 +58,8 @@ def check_tool_order(messages: list[Any]) -> None:
     answers), and every call gets its answer before the conversation goes on."""
     calls: set[str] | None = None
     """The call ids of the assistant message the current run of `tool` messages answers."""
-    pending: list[str] = []
+    pending: dict[str, None] = {}
+    """The calls still unanswered, in order (a dict: answering one is O(1) however many there are)."""
     for i, message in enumerate(messages):
         role = message.get("role")
         if role == "tool":
@@ -77,19 +78,19 @@ def check_tool_order(messages: list[Any]) -> None:
                     "message.",
                     param=f"messages.[{i}].tool_call_id",  # [UNVERIFIED] param
                 )
-            pending = [p for p in pending if p != call_id]
+            pending.pop(call_id, None)
             continue
         _check_answered(pending, i)
         listed = message.get("tool_calls")
         listed = listed if role == "assistant" and isinstance(listed, list) else []
         ids = [c["id"] for c in listed if isinstance(c, Mapping) and isinstance(c.get("id"), str)]
         calls = set(ids) if ids else None
-        pending = ids
+        pending = dict.fromkeys(ids)
     # A conversation that ends on unanswered calls is refused too; [UNVERIFIED] the index named.
     _check_answered(pending, len(messages))
 
 
-def _check_answered(pending: list[str], index: int) -> None:
+def _check_answered(pending: dict[str, None], index: int) -> None:
     if pending:
         raise OpenAIError(
             400,

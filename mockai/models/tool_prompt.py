@@ -38,7 +38,7 @@ def render(functions: Iterable[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _properties(schema: Mapping[str, Any], indent: int) -> str:
+def _properties(schema: Mapping[str, Any], indent: int, depth: int = 0) -> str:
     required = schema.get("required")
     required = required if isinstance(required, list) else []
     props = schema.get("properties")
@@ -49,16 +49,16 @@ def _properties(schema: Mapping[str, Any], indent: int) -> str:
         if isinstance(description, str) and description and indent < 2:
             lines.append(f"// {description}")
         optional = "" if name in required else "?"
-        lines.append(f"{name}{optional}: {_type(prop, indent)},")
+        lines.append(f"{name}{optional}: {_type(prop, indent, depth + 1)},")
     return "\n".join(" " * indent + line for line in lines)
 
 
-def _type(schema: Mapping[str, Any], indent: int) -> str:
-    if indent > 2 * MAX_DEPTH:
+def _type(schema: Mapping[str, Any], indent: int, depth: int) -> str:
+    if depth > MAX_DEPTH:
         return "any"
     kind = schema.get("type")
     if isinstance(kind, list):
-        return " | ".join(_type({**schema, "type": k}, indent) for k in kind)
+        return " | ".join(_type({**schema, "type": k}, indent, depth + 1) for k in kind if isinstance(k, str))
     enum = schema.get("enum")
     if isinstance(enum, list) and kind in (None, "string", "number", "integer"):
         return " | ".join(json.dumps(v) if isinstance(v, str) else str(v) for v in enum)
@@ -69,14 +69,14 @@ def _type(schema: Mapping[str, Any], indent: int) -> str:
     if kind in ("boolean", "null"):
         return str(kind)
     if kind == "object":
-        return "{\n" + _properties(schema, indent + 2) + "\n}"
+        return "{\n" + _properties(schema, indent + 2, depth + 1) + "\n}"
     if kind == "array":
         items = schema.get("items")
-        return (_type(items, indent) if isinstance(items, Mapping) else "any") + "[]"
+        return (_type(items, indent, depth + 1) if isinstance(items, Mapping) else "any") + "[]"
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list) and options:
-            return " | ".join(_type(o if isinstance(o, Mapping) else {}, indent) for o in options)
+            return " | ".join(_type(o if isinstance(o, Mapping) else {}, indent, depth + 1) for o in options)
     return "any"
 
 
