@@ -118,3 +118,16 @@ def test_a_moderated_request_gets_moderation_results_for_input_and_output(client
     assert len(result["category_scores"]) == 13 and "moderation" not in raw_body(
         client, model="gpt-5", messages=HELLO
     )
+
+
+def test_a_custom_tool_is_called_with_free_text_input(client: openai.OpenAI) -> None:
+    tools = [{"type": "custom", "custom": {"name": "run_sql", "description": "Run one SQL query"}}]
+    body = raw_body(client, model="gpt-5", messages=HELLO, tools=tools, tool_choice="required")
+    call = body["choices"][0]["message"]["tool_calls"][0]
+    assert call["type"] == "custom" and set(call["custom"]) == {"name", "input"}
+    assert call["custom"]["name"] == "run_sql" and isinstance(call["custom"]["input"], str)
+    completion = client.chat.completions.create(
+        model="gpt-5", messages=HELLO, tools=tools, tool_choice="required"
+    )  # type: ignore[arg-type]
+    sdk_call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert sdk_call.type == "custom" and sdk_call.custom.input == call["custom"]["input"]  # type: ignore[union-attr]

@@ -91,6 +91,8 @@ class ChatPlan:
     tool_mode: str = "none"
     """"none", "auto" or "forced"."""
     response_format: dict[str, Any] = field(default_factory=dict)
+    custom: frozenset[str] = frozenset()
+    """Names of `type: "custom"` tools: their calls carry free-text `input`, not JSON `arguments`."""
 
     @property
     def encoding(self) -> str:
@@ -176,6 +178,11 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         legacy_functions=legacy,
         forced=forced,
         tool_mode=mode,
+        custom=frozenset(
+            t["custom"]["name"]
+            for t in body.get("tools") or []
+            if isinstance(t, dict) and t.get("type") == "custom"
+        ),
         response_format=response_format,
     )
 
@@ -423,6 +430,8 @@ def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCal
             if isinstance(fn.get("parameters"), dict)
             else {"type": "object", "properties": {}}
         )
+        if fn["name"] in plan.custom:
+            return None, (ToolCall(fn["name"], generator.text(d)),), None
         args = json.dumps(fakejson.instance(params, d.hex()), ensure_ascii=False)
         return None, (ToolCall(fn["name"], args),), None
     fmt = plan.response_format.get("type")
@@ -469,7 +478,9 @@ def usage(
 # Rendering.
 
 
-def _tool_call_json(c: ToolCall) -> dict[str, Any]:
+def _tool_call_json(c: ToolCall, custom: frozenset[str]) -> dict[str, Any]:
+    if c.name in custom:
+        return {"id": c.id, "type": "custom", "custom": {"name": c.name, "input": c.arguments}}
     return {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
 
 
@@ -549,7 +560,7 @@ def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
         if shape.refusal:
             message["refusal"] = c.refusal
         if c.tool_calls:
-            message["tool_calls"] = [_tool_call_json(t) for t in c.tool_calls]
+            message["tool_calls"] = [_tool_call_json(t, plan.custom) for t in c.tool_calls]
         if c.function_call:
             message["function_call"] = {"name": c.function_call.name, "arguments": c.function_call.arguments}
         if shape.annotations:
@@ -629,18 +640,15 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
         if c.refusal:
             yield chunk(c.index, {"refusal": c.refusal})
         for k, call in enumerate(c.tool_calls):
-            opening = {
-                "index": k,
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": ""},
-            }
+            # [UNVERIFIED] a custom call streams as `custom.input` pieces, the way functions stream arguments.
+            kind, field_name = ("custom", "input") if call.name in plan.custom else ("function", "arguments")
+            opening = {"index": k, "id": call.id, "type": kind, kind: {"name": call.name, field_name: ""}}
             delta = {**first, "tool_calls": [opening]} if k == 0 else {"tool_calls": [opening]}
             yield chunk(c.index, delta)
             for piece, _ in shaping.chunks(
                 plan.encoding, tuple(tokens.encode(plan.encoding, call.arguments)), per
             ):
-                yield chunk(c.index, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
+                yield chunk(c.index, {"tool_calls": [{"index": k, kind: {field_name: piece}}]})
         if c.function_call:
             yield chunk(c.index, {**first, "function_call": {"name": c.function_call.name, "arguments": ""}})
             for piece, _ in shaping.chunks(
