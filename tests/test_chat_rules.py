@@ -190,3 +190,45 @@ def test_web_search_options_belong_to_the_search_models(client: openai.OpenAI, s
         "Unknown parameter: 'web_search_options'.",
         "unknown_parameter",
     )
+
+
+WEATHER_TOOL = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_current_weather",
+            "description": "Get the current weather",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {
+                        "type": "string",
+                        "description": "The city and state, e.g. San Francisco, CA",
+                    }
+                },
+                "required": ["location"],
+            },
+        },
+    }
+]
+WEATHER_QUESTION = [{"role": "user", "content": "What's the weather like in San Francisco?"}]
+
+
+def test_tool_definitions_count_the_same_in_bodies_streams_and_context_errors(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded: this request cost gpt-3.5-turbo 68 prompt tokens (2024-06-08)."""
+    set_date(state, "2024-06-08")
+    args: dict[str, Any] = {"model": "gpt-3.5-turbo", "messages": WEATHER_QUESTION, "tools": WEATHER_TOOL}
+    body = client.chat.completions.create(**args)
+    assert body.usage is not None and body.usage.prompt_tokens == 68
+    stream = client.chat.completions.create(**args, stream=True, stream_options={"include_usage": True})
+    usage = [c.usage for c in stream if c.usage is not None]
+    assert usage[-1].prompt_tokens == 68
+    error = refusal(client, **{**args, "model": "gpt-4"}, max_tokens=8192 - 68 + 1)
+    assert error["code"] == "context_length_exceeded"
+    assert error["message"] == (
+        "This model's maximum context length is 8192 tokens. However, you requested 8193 tokens (16 in the "
+        "messages, 52 in the functions, and 8125 in the completion). Please reduce the length of the "
+        "messages, functions, or completion."
+    )
