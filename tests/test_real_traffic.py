@@ -28,7 +28,14 @@ import pytest
 from mockai.server.runner import ServerThread
 from mockai.settings import Settings
 
-CASES = Path(os.environ.get("MOCKAI_REAL_TRAFFIC", "/work/shared/reference/real-traffic/cases.jsonl"))
+CASES = Path(
+    os.environ.get(
+        "MOCKAI_REAL_TRAFFIC",
+        Path(__file__).resolve().parents[2] / "shared" / "reference" / "real-traffic" / "cases.jsonl",
+    )
+)
+"""The recorded cases beside the clone (as tests/conformance.py finds the spec); MOCKAI_REAL_TRAFFIC or a
+path argument (`python tests/test_real_traffic.py OTHER.jsonl`) replays another set, e.g. a held-out one."""
 
 pytestmark = pytest.mark.skipif(not CASES.exists(), reason=f"no recorded traffic at {CASES}")
 
