@@ -40,6 +40,7 @@ check: $(CHECK_STAMP)
 # already made with MOCKAI_TAP=DIR (what .ci/run does, so CI runs the suite once).
 compat: $(STAMP)
 	$(BIN)/python tests/compat/run.py $(COMPAT_ARGS)
+	$(BIN)/python tests/test_real_traffic.py
 
 # Side by side, in one run: throughput vs a bare Starlette floor and the peers (Prism, mockllm: installed
 # into bench/.peers/ on first use), per-call cost vs httpx.MockTransport, start-up, replay scale, streaming.

@@ -109,6 +109,46 @@ def invalid_value(param: str, message: str) -> OpenAIError:
     return OpenAIError(400, message, param=param, code="invalid_value")
 
 
+def unsupported_parameter(name: str, instead: str | None = None) -> OpenAIError:
+    """A parameter the model does not take (reasoning models: `max_tokens`, penalties, `logprobs`)."""
+    hint = f" Use '{instead}' instead." if instead else ""
+    return OpenAIError(
+        400,
+        f"Unsupported parameter: '{name}' is not supported with this model.{hint}",
+        param=name,
+        code="unsupported_parameter",
+    )
+
+
+def unsupported_default_only(name: str, value: Any, default: Any) -> OpenAIError:
+    """A sampling value a reasoning model refuses: only the default is accepted."""
+    return OpenAIError(
+        400,
+        f"Unsupported value: '{name}' does not support {number_text(value)} with this model. "
+        f"Only the default ({number_text(default)}) value is supported.",
+        param=name,
+        code="unsupported_value",
+    )
+
+
+def unsupported_role(index: int, role: str) -> OpenAIError:
+    """A role the model refuses (o1-mini, o1-preview: system and developer)."""
+    param = f"messages[{index}].role"
+    return OpenAIError(
+        400,
+        f"Unsupported value: '{param}' does not support '{role}' with this model.",
+        param=param,
+        code="unsupported_value",
+    )
+
+
+def number_text(value: Any) -> str:
+    """A JSON number as the API's texts print it: `0` for 0 and 0.0 ([UNVERIFIED] for 0.0), `0.5`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def describe_type(value: Any) -> str:
     """OpenAI's wording for a JSON value's type in `invalid_type` messages."""
     if value is None:

@@ -38,6 +38,22 @@ _PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PA
 """Indented as the real API's bodies; dataclasses and dates are no JSON of ours: json.dumps refuses them."""
 
 
+GATEWAY_JSON = "application/json; charset=utf-8"
+GATEWAY_ERRORS = {401, 429}
+"""Statuses whose bodies the live API writes 4-space indented with a trailing newline, as `GATEWAY_JSON`
+(issue #13's recordings; [UNVERIFIED] beyond 401, 429 and the 404 of an unknown model)."""
+
+
+def error_layout(status: int, code: str | None, body: Any) -> tuple[str, bytes]:
+    """The content type and bytes of an error body: the gateway's layout for 401, 429 and unknown-model
+    404s; the 2-space layout without a newline for validation errors (400) and the rest."""
+    if status in GATEWAY_ERRORS or (status == 404 and code == "model_not_found"):
+        return GATEWAY_JSON, (json.dumps(body, indent=4, ensure_ascii=False) + "\n").encode(
+            "utf-8", "backslashreplace"
+        )
+    return JSON, json_bytes(body)
+
+
 def event_bytes(obj: Any, named: bool = False) -> bytes:
     """One SSE event: `data: <compact JSON>` and a blank line; when `named`, first an `event: <its type>`
     line, as the Responses API sends."""

@@ -58,9 +58,28 @@ def subset(spec_name: str) -> dict[str, Any]:
     return json.loads(SUBSET.read_text())[spec_name]
 
 
+LIVE_NULLABLE = {
+    "CreateChatCompletionResponse": ("system_fingerprint",),
+    "CreateChatCompletionStreamResponse": ("system_fingerprint",),
+}
+"""Where the live API answers null though its spec says a string: recorded traffic has
+`system_fingerprint: null` for gpt-4 (2024-03), gpt-3.5-turbo (from 2024-06) and the gpt-5 family."""
+
+
+def _live(root: dict[str, Any]) -> dict[str, Any]:
+    """The subset with LIVE_NULLABLE applied (a copy: the cached subset stays as extracted)."""
+    root = json.loads(json.dumps(root))
+    for schema_name, fields in LIVE_NULLABLE.items():
+        props = root["components"]["schemas"].get(schema_name, {}).get("properties", {})
+        for field in fields:
+            if field in props:
+                props[field] = {"anyOf": [props[field], {"type": "null"}]}
+    return root
+
+
 @functools.cache
 def _validator(schema_name: str, spec_name: str) -> jsonschema.Validator:
-    root = subset(spec_name)
+    root = _live(subset(spec_name))
     if schema_name not in root["components"]["schemas"]:
         raise KeyError(f"{schema_name} is not a schema in {SPECS[spec_name]}")
     schema = {**root, "$ref": f"#/components/schemas/{schema_name}"}

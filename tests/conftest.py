@@ -28,16 +28,21 @@ for _name in ("httpcore", "httpcore2"):
 collect_ignore = ["compat"]
 
 
+TEST_DAY = dt.date(2026, 6, 1)
+"""The session server's simulated day. Pinned so the suite does not change with the wall clock: the live API
+retires models on dated shutdowns (gpt-3.5-turbo and gpt-4 on 2026-10-23), and most tests use them."""
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerThread]:
-    """A mockai server on a free loopback port for the whole session."""
-    with ServerThread(Settings(port=0)) as srv:
+    """A mockai server on a free loopback port for the whole session, its clock on TEST_DAY."""
+    with ServerThread(Settings(port=0, as_of=TEST_DAY)) as srv:
         yield srv
 
 
 @pytest.fixture()
 def state(server: ServerThread) -> Iterator[MockState]:
-    """The session server's state, reset to defaults (today, seed 0, no rules) around each test."""
+    """The session server's state, reset to defaults (TEST_DAY, seed 0, no rules) around each test."""
     assert server.state is not None
     server.state.drop_rules()
     server.state.reset()

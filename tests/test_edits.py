@@ -19,8 +19,9 @@ from mockai.server.state import MockState
 DOCS_EXAMPLE = {
     "model": "text-davinci-edit-001",
     "input": "What day of the wek is it?",
-    "instruction": "Fix the spelling mistakes.",
+    "instruction": "Fix the spelling mistakes",
 }
+"""The API reference's example, as written there (no final period): 25 prompt tokens."""
 
 
 @pytest.fixture()
@@ -32,6 +33,12 @@ def in_2023(state: MockState) -> MockState:
 
 def edit(client: openai.OpenAI, **body: Any) -> dict[str, Any]:
     return client.post("/edits", body=body, cast_to=object)  # type: ignore[return-value]
+
+
+def test_a_recorded_edit_is_counted_as_the_live_api_did(client: openai.OpenAI, in_2023: MockState) -> None:
+    """A response dd-trace-py's tests replay: 'test instruction 1' on 'test input 1' cost 18 prompt tokens."""
+    body = edit(client, model="text-davinci-edit-001", input="test input 1", instruction="test instruction 1")
+    assert body["usage"]["prompt_tokens"] == 18
 
 
 def test_the_docs_example_is_fixed_and_counted_and_matches_the_edits_spec(

@@ -198,7 +198,7 @@ def check(response: httpx.Response) -> dict[str, Any] | None:
     )
     if response.status_code < 400 or request.method == "HEAD":
         return None
-    assert response.headers["content-type"] == "application/json", response.headers
+    assert response.headers["content-type"] in ("application/json", "application/json; charset=utf-8")
     error = response.json()["error"]
     assert set(error) == ENVELOPE, error
     assert isinstance(error["message"], str) and error["message"] and isinstance(error["type"], str)
@@ -585,12 +585,10 @@ def test_a_fine_tune_id_no_real_model_has_gets_a_404_instead_of_breaking_the_ans
         "param": None,
         "code": "model_not_found",
     }
-    assert (
-        http.post(
-            "/v1/chat/completions", json={**CHAT, "model": "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123"}
-        ).headers["openai-model"]
-        == "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123"
-    )
+    # Chat answers no longer carry `openai-model` (since 2024-05); completions still echo the id in it.
+    fine_tune = "ft:davinci-002:org:suffix:abc123"
+    answer = http.post("/v1/completions", json={"model": fine_tune, "prompt": "Hi", "max_tokens": 1})
+    assert answer.headers["openai-model"] == fine_tune
 
 
 # -- body size ----------------------------------------------------------------------------------------------
@@ -681,6 +679,11 @@ SPEC_GAPS = {
     # An empty page says `"first_id": null, "last_id": null` ([UNVERIFIED], as OpenAI's other cursor lists
     # do); the spec types both as strings. tests/test_stored.py validates the non-empty pages.
     ("GET", "/chat/completions"): [response_schema_conformance],
+    # A response echoes its request's `tools` and `tool_choice`; the spec's request schemas accept shapes
+    # (`allowed_callers: {}`, `allowed_tools` without `tools`) that its response schemas refuse, so the echo
+    # of a generated request cannot satisfy both. tests/test_responses.py validates every body and event
+    # of realistic requests against the spec; here the other checks (no 5xx, the envelope) still run.
+    ("POST", "/responses"): [response_schema_conformance],
 }
 """Checks left out where OpenAI's spec, not mockai, is wrong about what the real API sends."""
 schema = schemathesis.openapi.from_path(ROUTES_SPEC)

@@ -9,10 +9,20 @@ from typing import Any
 
 from mockai import errors
 from mockai.call import Call, Ctx, content_text, last_user_text
+from mockai.endpoints import chat_rules, chat_shape
+from mockai.endpoints.chat_shape import ChatShape
 from mockai.endpoints.contract import Body, Endpoint, Stream
-from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum, string_list
+from mockai.endpoints.validate import (
+    P,
+    Param,
+    check_logit_bias,
+    check_params,
+    check_value,
+    invalid_enum,
+    string_list,
+)
 from mockai.generation import fakejson, generator, shaping
-from mockai.models import catalogue, tokens
+from mockai.models import catalogue, image_tokens, tokens, tool_prompt
 from mockai.reply import Reply, ToolCall
 from mockai.wire import JSON, json_bytes
 
@@ -81,6 +91,8 @@ class ChatPlan:
     tool_mode: str = "none"
     """"none", "auto" or "forced"."""
     response_format: dict[str, Any] = field(default_factory=dict)
+    custom: frozenset[str] = frozenset()
+    """Names of `type: "custom"` tools: their calls carry free-text `input`, not JSON `arguments`."""
 
     @property
     def encoding(self) -> str:
@@ -96,7 +108,10 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     check_params(body, PARAMS)
     messages = body["messages"]
     _check_messages(messages)
+    chat_rules.check_tool_order(messages)
     resolved = catalogue.resolve(body["model"], "chat", ctx.as_of, ctx.path)
+    chat_rules.check_model_params(body, resolved.model)
+    check_logit_bias(body.get("logit_bias"), tokens.get_encoding(resolved.model.encoding).eot_token)
     stop = string_list("stop", body.get("stop"), max_items=4)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     max_param = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"
@@ -124,11 +139,20 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
     functions, legacy, forced, mode = _tools(body)
     response_format = _response_format(body.get("response_format"), messages)
-    prompt = tokens.count_chat_prompt(resolved.model.encoding, messages, legacy_0301=resolved.legacy_0301)
-    fn_tokens = 0
-    if functions:
-        func_init = 7 if resolved.model.encoding == "o200k_base" else 10
-        fn_tokens = tokens.count_tools(resolved.model.encoding, functions, func_init=func_init)
+    model = resolved.model
+    prompt = tokens.count_chat_prompt(model.encoding, messages, legacy_0301=resolved.legacy_0301)
+    if model.harmony:
+        prompt -= 1  # the harmony format primes the reply with one token fewer than the cookbook's 3
+    prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
+    prompt += image_tokens.prompt_tokens(model.id, messages)
+    system = next(
+        (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
+        None,
+    )
+    prompt += tool_prompt.response_format_count(model.encoding, response_format, system=system)
+    fn_tokens = tool_prompt.count(
+        model.encoding, functions, system=system, harmony=model.harmony, forced_name=forced not in (None, "*")
+    )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(
         endpoint="chat",
@@ -155,6 +179,11 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         legacy_functions=legacy,
         forced=forced,
         tool_mode=mode,
+        custom=frozenset(
+            t["custom"]["name"]
+            for t in body.get("tools") or []
+            if isinstance(t, dict) and t.get("type") == "custom"
+        ),
         response_format=response_format,
     )
 
@@ -392,7 +421,7 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
 def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
     last_role = plan.messages[-1].get("role") if plan.messages else None
     text, calls = default_output(
-        plan.functions, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d
+        plan.functions, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d, plan.custom
     )
     return text, calls, None
 
@@ -404,6 +433,7 @@ def default_output(
     user_spoke_last: bool,
     response_format: Mapping[str, Any],
     d: bytes,
+    custom: frozenset[str] = frozenset(),
 ) -> tuple[str | None, tuple[ToolCall, ...]]:
     """No script: call a tool when one is forced, or offered and the user just spoke; else write text
     (JSON valid against the schema when one is asked for). Chat and Responses share it."""
@@ -417,6 +447,8 @@ def default_output(
             if isinstance(fn.get("parameters"), dict)
             else {"type": "object", "properties": {}}
         )
+        if fn["name"] in custom:  # a custom tool's call carries free text, not JSON arguments
+            return None, (ToolCall(fn["name"], generator.text(d)),)
         args = json.dumps(fakejson.instance(params, d.hex()), ensure_ascii=False)
         return None, (ToolCall(fn["name"], args),)
     fmt = response_format.get("type")
@@ -428,20 +460,28 @@ def default_output(
     return generator.text(d), ()
 
 
-def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None) -> dict[str, Any]:
+def usage(
+    plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | None, shape: ChatShape
+) -> dict[str, Any]:
     completion = sum(c.completion_tokens for c in picked)
     out: dict[str, Any] = {
         "prompt_tokens": plan.prompt_tokens,
         "completion_tokens": completion,
         "total_tokens": plan.prompt_tokens + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
+    }
+    if shape.usage_details == 1:
+        out["prompt_tokens_details"] = {"cached_tokens": 0}
+        out["completion_tokens_details"] = {"reasoning_tokens": 0}
+    elif shape.usage_details == 2:
+        out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        if shape.cache_write:
+            out["prompt_tokens_details"]["cache_write_tokens"] = 0
+        out["completion_tokens_details"] = {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
-        },
-    }
+        }
     if override:
         out.update(
             {k: v for k, v in override.items() if k in ("prompt_tokens", "completion_tokens", "total_tokens")}
@@ -455,7 +495,9 @@ def usage(plan: ChatPlan, picked: list[Choice], override: Mapping[str, int] | No
 # Rendering.
 
 
-def _tool_call_json(c: ToolCall) -> dict[str, Any]:
+def _tool_call_json(c: ToolCall, custom: frozenset[str]) -> dict[str, Any]:
+    if c.name in custom:
+        return {"id": c.id, "type": "custom", "custom": {"name": c.name, "input": c.arguments}}
     return {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
 
 
@@ -466,66 +508,132 @@ def _logprobs(plan: ChatPlan, ctx: Ctx, c: Choice) -> dict[str, Any] | None:
     return {"content": content, "refusal": None}
 
 
+def shape_of(plan: ChatPlan, ctx: Ctx) -> ChatShape:
+    """The body's keys for this request's model on the simulated date."""
+    return chat_shape.shape(
+        plan.resolved.model, plan.resolved.name, ctx.as_of, plan.call.body.get("service_tier")
+    )
+
+
+def _tail(shape: ChatShape, usage_json: dict[str, Any] | None) -> dict[str, Any]:
+    """`usage`, `service_tier` and `system_fingerprint`, as far as the shape has them."""
+    out: dict[str, Any] = {} if usage_json is None else {"usage": usage_json}
+    if shape.service_tier is not None:
+        out["service_tier"] = shape.service_tier
+    if shape.fingerprint is not chat_shape.ABSENT:
+        out["system_fingerprint"] = shape.fingerprint
+    return out
+
+
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+
+
+def _moderation(plan: ChatPlan, ctx: Ctx) -> dict[str, Any] | None:
+    """The `moderation` object a request with `moderation: {"model": ...}` gets: results for the input and
+    the output, nothing flagged, small scores derived from the request ([UNVERIFIED] its place in the body:
+    the one recording was re-serialised with sorted keys)."""
+    asked = plan.call.body.get("moderation")
+    if not isinstance(asked, dict):
+        return None
+    model = asked.get("model") if isinstance(asked.get("model"), str) else "omni-moderation-latest"
+
+    def results(side: str) -> dict[str, Any]:
+        d = generator.derive(ctx.digest, f"moderation-{side}")
+        scores = {c: round(d[i] / 255 * 1e-3, 8) for i, c in enumerate(MODERATION_CATEGORIES)}
+        result = {
+            "categories": {c: False for c in MODERATION_CATEGORIES},
+            "category_applied_input_types": {c: ["text"] for c in MODERATION_CATEGORIES},
+            "category_scores": scores,
+            "flagged": False,
+            "model": model,
+            "type": "moderation_result",
+        }
+        return {"model": model, "results": [result], "type": "moderation_results"}
+
+    return {"input": results("input"), "output": results("output")}
+
+
 def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
     """The non-stream `chat.completion` object."""
+    shape = shape_of(plan, ctx)
     picked = choices(plan, reply, ctx)
     out_choices = []
     for c in picked:
-        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": c.refusal}
+        message: dict[str, Any] = {"role": "assistant", "content": c.text}
+        if shape.refusal:
+            message["refusal"] = c.refusal
         if c.tool_calls:
-            message["tool_calls"] = [_tool_call_json(t) for t in c.tool_calls]
+            message["tool_calls"] = [_tool_call_json(t, plan.custom) for t in c.tool_calls]
         if c.function_call:
             message["function_call"] = {"name": c.function_call.name, "arguments": c.function_call.arguments}
-        message["annotations"] = []
-        out_choices.append(
-            {
-                "index": c.index,
-                "message": message,
-                "logprobs": _logprobs(plan, ctx, c),
-                "finish_reason": c.finish_reason,
-            }
-        )
+        if shape.annotations:
+            message["annotations"] = []
+        choice: dict[str, Any] = {"index": c.index, "message": message}
+        if shape.logprobs_key:
+            choice["logprobs"] = _logprobs(plan, ctx, c)
+        choice["finish_reason"] = c.finish_reason
+        out_choices.append(choice)
     return {
         "id": generator.make_id("chatcmpl-", ctx.digest),
         "object": "chat.completion",
         "created": ctx.created,
         "model": plan.resolved.name,
         "choices": out_choices,
-        "usage": usage(plan, picked, reply.usage),
-        "service_tier": "default",
-        "system_fingerprint": generator.fingerprint(plan.resolved.name),
+        **({"moderation": moderation} if (moderation := _moderation(plan, ctx)) is not None else {}),
+        **_tail(shape, usage(plan, picked, reply.usage, shape)),
     }
 
 
 def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
     """The `chat.completion.chunk` objects of a stream, in the real API's order."""
+    shape = shape_of(plan, ctx)
     picked = choices(plan, reply, ctx)
     head = {
         "id": generator.make_id("chatcmpl-", ctx.digest),
         "object": "chat.completion.chunk",
         "created": ctx.created,
         "model": plan.resolved.name,
-        "service_tier": "default",
-        "system_fingerprint": generator.fingerprint(plan.resolved.name),
+        **_tail(shape, None),
     }
     null_usage = {"usage": None} if plan.include_usage else {}
+    options = plan.call.body.get("stream_options") or {}
+    sent = 0
+
+    def padded(chunk: dict[str, Any]) -> dict[str, Any]:
+        nonlocal sent
+        sent += 1
+        if shape.obfuscation and options.get("include_obfuscation", True) is not False:
+            chunk["obfuscation"] = chat_shape.obfuscation(ctx.digest, sent)
+        return chunk
 
     def chunk(
         index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
     ) -> dict[str, Any]:
-        return {
-            **head,
-            "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
-            **null_usage,
-        }
+        choice: dict[str, Any] = {"index": index, "delta": delta}
+        if shape.logprobs_key:
+            choice["logprobs"] = logprobs
+        choice["finish_reason"] = finish
+        return padded({**head, "choices": [choice], **null_usage})
 
     per = max(1, reply.stream.chunk_tokens)
     for c in picked:
-        first: dict[str, Any] = {
-            "role": "assistant",
-            "content": "" if c.text is not None else None,
-            "refusal": None,
-        }
+        first: dict[str, Any] = {"role": "assistant", "content": "" if c.text is not None else None}
+        if shape.refusal:
+            first["refusal"] = None
         empty_lp: dict[str, Any] | None = {"content": [], "refusal": None} if plan.logprobs else None
         if c.tool_calls or c.function_call:
             first["content"] = None
@@ -549,18 +657,15 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
         if c.refusal:
             yield chunk(c.index, {"refusal": c.refusal})
         for k, call in enumerate(c.tool_calls):
-            opening = {
-                "index": k,
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": ""},
-            }
+            # [UNVERIFIED] a custom call streams as `custom.input` pieces, the way functions stream arguments.
+            kind, field_name = ("custom", "input") if call.name in plan.custom else ("function", "arguments")
+            opening = {"index": k, "id": call.id, "type": kind, kind: {"name": call.name, field_name: ""}}
             delta = {**first, "tool_calls": [opening]} if k == 0 else {"tool_calls": [opening]}
             yield chunk(c.index, delta)
             for piece, _ in shaping.chunks(
                 plan.encoding, tuple(tokens.encode(plan.encoding, call.arguments)), per
             ):
-                yield chunk(c.index, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
+                yield chunk(c.index, {"tool_calls": [{"index": k, kind: {field_name: piece}}]})
         if c.function_call:
             yield chunk(c.index, {**first, "function_call": {"name": c.function_call.name, "arguments": ""}})
             for piece, _ in shaping.chunks(
@@ -569,7 +674,7 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
                 yield chunk(c.index, {"function_call": {"arguments": piece}})
         yield chunk(c.index, {}, None, c.finish_reason)
     if plan.include_usage:
-        yield {**head, "choices": [], "usage": usage(plan, picked, reply.usage)}
+        yield padded({**head, "choices": [], "usage": usage(plan, picked, reply.usage, shape)})
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 from mockai import errors
 from mockai.call import Call, Ctx
 from mockai.endpoints.contract import Body, Endpoint, Stream
-from mockai.endpoints.validate import P, Param, check_params, string_list
+from mockai.endpoints.validate import P, Param, check_logit_bias, check_params, string_list
 from mockai.generation import generator, shaping
 from mockai.models import catalogue, tokens
 from mockai.reply import Reply
@@ -70,6 +70,7 @@ def prepare(
     check_params(body, PARAMS)
     resolved = catalogue.resolve(body["model"], "completions", ctx.as_of, ctx.path)
     encoding = resolved.model.encoding
+    check_logit_bias(body.get("logit_bias"), tokens.get_encoding(encoding).eot_token)
     prompts = _prompts(body.get("prompt", "<|endoftext|>"), encoding)
     n = body.get("n") or 1
     best_of = body.get("best_of")

@@ -30,9 +30,10 @@ PARAMS: dict[str, Param] = {
     "temperature": P("number", min=0, max=2),
     "top_p": P("number", min=0, max=1),
 }
-PROMPT_OVERHEAD = 11
-"""[UNVERIFIED] tokens the edit models add around instruction and input: the only known figure, the docs
-example ("What day of the wek is it?" / "Fix the spelling mistakes." -> 25 prompt tokens), gives 11."""
+PROMPT_OVERHEAD = 12
+"""Tokens the edit models add around instruction and input. Two figures agree: the API reference's example
+("What day of the wek is it?" / "Fix the spelling mistakes" -> 25) and dd-trace-py's recorded edit
+("test input 1" / "test instruction 1" -> 18, a response a dd-trace-py test replays)."""
 TYPOS = {
     "teh": "the", "wek": "week", "recieve": "receive", "seperate": "separate",
     "definately": "definitely", "occured": "occurred", "untill": "until", "wich": "which",

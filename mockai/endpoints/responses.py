@@ -19,7 +19,7 @@ from mockai.endpoints.chat import default_output
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import P, Param, check_params, check_value, invalid_enum
 from mockai.generation import generator, shaping
-from mockai.models import catalogue, tokens
+from mockai.models import catalogue, tokens, tool_prompt
 from mockai.reply import Reply
 from mockai.wire import JSON, json_bytes
 
@@ -162,9 +162,14 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     functions, forced, mode = response_input.tools(body, resolved)
     text_format = response_input.text_format(body.get("text"), [*history, *items], body.get("instructions"))
     instructions = body.get("instructions")
-    fn_tokens = 0
-    if functions:
-        fn_tokens = tokens.count_tools(resolved.model.encoding, functions, func_init=7)
+    # Counted as chat counts them (mockai.models.tool_prompt); `instructions` are the system message.
+    fn_tokens = tool_prompt.count(
+        resolved.model.encoding,
+        functions,
+        system="developer" if instructions else None,
+        harmony=resolved.model.harmony,
+        forced_name=forced not in (None, "*"),
+    )
     max_out = body.get("max_output_tokens")
     if max_out is not None and resolved.model.max_output and max_out > resolved.model.max_output:
         # [UNVERIFIED] wording, after chat's.

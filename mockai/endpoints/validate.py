@@ -161,3 +161,30 @@ def string_list(name: str, value: Any, max_items: int | None = None) -> list[str
         )
     check_value(name, value, Param(types=("array",), max_items=max_items))
     return value
+
+
+def check_logit_bias(value: Any, max_token: int) -> None:
+    """`logit_bias` maps token ids (as strings) to biases in [-100, 100]. The key texts are the live API's
+    (users pasted "Invalid key in 'logit_bias': 100265. Maximum value is 100257."); the range text and the
+    codes are [UNVERIFIED]."""
+    if not isinstance(value, Mapping):
+        return
+    for key, bias in value.items():
+        if not key.isascii() or not key.isdigit():
+            raise errors.OpenAIError(
+                400,
+                f"Invalid key in 'logit_bias': {key}. You should only be submitting non-negative integers.",
+                param="logit_bias",
+            )
+        if int(key) > max_token:
+            raise errors.OpenAIError(
+                400, f"Invalid key in 'logit_bias': {key}. Maximum value is {max_token}.", param="logit_bias"
+            )
+        if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not -100 <= bias <= 100:
+            raise errors.OpenAIError(
+                400,
+                f"Invalid value for 'logit_bias': bias value for token {key} must be a number between -100 "
+                f"and 100, but got {bias!r} instead.",
+                param="logit_bias",
+                code="invalid_value",
+            )

@@ -34,6 +34,18 @@ class Model:
     replacement: str
     snapshots: tuple[tuple[Date | None, str], ...]
     """(from date, snapshot id) pairs, oldest first: what `model` says in responses from that date."""
+    traits: frozenset[str] = frozenset()
+    """What sets the model apart (models.csv's `traits`): reasoning, harmony, no_system, audio, search."""
+
+    @property
+    def reasoning(self) -> bool:
+        """An o-series or gpt-5 family model: `max_completion_tokens` only, default sampling only."""
+        return "reasoning" in self.traits
+
+    @property
+    def harmony(self) -> bool:
+        """Renders tools and messages in the harmony format (gpt-5 family and o-series)."""
+        return "harmony" in self.traits
 
     def snapshot(self, as_of: Date) -> str:
         current = self.id
@@ -95,6 +107,7 @@ def _load() -> dict[str, Model]:
             shutdown=_date(row["shutdown"]),
             replacement=row["replacement"],
             snapshots=_snapshots(row["snapshot"]),
+            traits=frozenset(filter(None, (row.get("traits") or "").split(";"))),
         )
     return models
 

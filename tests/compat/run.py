@@ -91,7 +91,9 @@ class Server:
         env = {**os.environ, "MOCKAI_TAP": str(tap)}
         self.log = open(log, "w")  # noqa: SIM115 - open for the server's whole life, closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mockai", "serve", "--port", "0"],
+            # The clock is pinned as in tests/conftest.py: the clients use gpt-3.5-turbo and gpt-4, which the
+            # live API retires on 2026-10-23, so an unpinned run would turn 404 with the wall clock.
+            [sys.executable, "-m", "mockai", "serve", "--port", "0", "--as-of", "2026-06-01"],
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
