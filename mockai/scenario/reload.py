@@ -193,7 +193,11 @@ def confined(folder: str | None, name: str) -> str:
             "--scenario-dir, without '..'.",
             param="file",
         )
-    if target.suffix.lower() not in SUFFIXES or not target.is_file():
+    try:
+        is_file = target.is_file()
+    except OSError:  # a name too long for the OS, a component that is not a folder
+        is_file = False
+    if target.suffix.lower() not in SUFFIXES or not is_file:
         raise OpenAIError(
             404,
             f"mockai: there is no scenario file {name!r} in the scenario folder (*.yaml, *.yml or *.json).",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -11,7 +10,7 @@ from mockai import errors, settings
 from mockai.models import catalogue
 from mockai.scenario.files import ScenarioError, parse_scenario
 from mockai.scenario.reload import confined
-from mockai.server.exchange import Exchange
+from mockai.server.exchange import Exchange, parse_json
 from mockai.server.state import MockState
 from mockai.version import __version__
 from mockai.wire import JSON, json_bytes, send_body
@@ -46,10 +45,7 @@ async def _reply(ex: Exchange, body: Any, status: int = 200) -> None:
 
 async def _json_body(state: MockState, ex: Exchange) -> Any:
     raw = await ex.read_body(state.settings.max_body_bytes)
-    try:
-        return json.loads(raw.decode("utf-8-sig")) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise errors.bad_json() from None
+    return parse_json(raw) if raw.strip() else {}
 
 
 async def health(state: MockState, ex: Exchange) -> None:
