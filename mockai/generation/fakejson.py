@@ -339,7 +339,8 @@ def _past_limits(schema: Mapping[str, Any]) -> str | None:
     """The first of Structured Outputs' documented limits the schema goes past."""
     deepest = properties = enum_values = name_chars = 0
     for node, _, level in _walk(schema):
-        deepest = max(deepest, level)
+        if _kind(node) in ("object", "array"):  # [UNVERIFIED] a leaf under ten objects is within the limit
+            deepest = max(deepest, level)
         props = node.get("properties")
         if isinstance(props, Mapping):
             properties += len(props)

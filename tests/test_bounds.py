@@ -1,0 +1,285 @@
+"""Hostile input gets a 4xx in OpenAI's envelope, never a 5xx, and never runs unbounded: numbers JSON does
+not have, whitespace that overflows tiktoken's regex, malformed or enormous schemas, names the OS refuses.
+
+Each test sends what a hostile or careless client would, through the real openai client where it can
+send it, and pins the live API's text where one is known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import openai
+import pytest
+from hypothesis import given, settings, strategies as st
+from openai_texts import BAD_JSON
+
+from mockai.generation import fakejson
+from mockai.models import tokens
+from mockai.server.runner import ServerThread
+from mockai.settings import Settings
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def json_schema(schema: Any, strict: bool = False) -> Any:
+    return {"type": "json_schema", "json_schema": {"name": "out", "schema": schema, "strict": strict}}
+
+
+def nested(levels: int) -> dict[str, Any]:
+    """A strict object schema `levels` objects deep."""
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(levels):
+        schema = {
+            "type": "object",
+            "properties": {"x": schema},
+            "required": ["x"],
+            "additionalProperties": False,
+        }
+    return schema
+
+
+FAN_OUT = {
+    "$defs": {"node": {"type": "object", "properties": {k: {"$ref": "#/$defs/node"} for k in "abcdefgh"}}},
+    "$ref": "#/$defs/node",
+}
+
+
+# -- numbers JSON does not have ------------------------------------------------------------------------
+
+
+def test_nan_is_not_json_so_the_request_gets_openais_bad_json_400(http: httpx.Client) -> None:
+    # Python's json.dumps writes NaN unless told not to: what a careless caller sends.
+    body = json.dumps({"model": "gpt-4o-mini", "messages": HI, "temperature": float("nan")})
+    answer = http.post("/v1/chat/completions", content=body, headers={"authorization": "Bearer sk-x"})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": {"message": BAD_JSON, "type": "invalid_request_error", "param": None, "code": None}
+    }
+
+
+def test_speech_speed_infinity_is_bad_json_too(http: httpx.Client) -> None:
+    body = json.dumps({"model": "tts-1", "input": "hi", "voice": "alloy", "speed": float("inf")})
+    answer = http.post("/v1/audio/speech", content=body, headers={"authorization": "Bearer sk-x"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == BAD_JSON
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_the_admin_api_refuses_them_as_well(http: httpx.Client, constant: bytes) -> None:
+    answer = http.put("/_mockai/limits", content=b'{"rpm": ' + constant + b"}")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == BAD_JSON
+
+
+def test_a_schema_bound_past_float_range_still_gets_a_valid_object(
+    client: openai.OpenAI, http: httpx.Client
+) -> None:
+    raw = (
+        b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "response_format": '
+        b'{"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object", "properties": '
+        b'{"a": {"type": "integer", "minimum": 1e400}, "b": {"type": "number", "maximum": 1'
+        + b"0" * 400
+        + b"}}}}}}"
+    )
+    answer = http.post("/v1/chat/completions", content=raw, headers={"authorization": "Bearer sk-x"})
+    assert answer.status_code == 200
+    content = json.loads(answer.json()["choices"][0]["message"]["content"])
+    assert set(content) == {"a", "b"}
+
+
+# -- tiktoken's regex overflow -------------------------------------------------------------------------
+
+
+def test_megabytes_of_whitespace_are_counted_not_a_500(client: openai.OpenAI) -> None:
+    spaces = " " * 2_000_000
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": spaces}]
+    )
+    # 2,000,000 spaces are 15,625 tokens of 128 spaces in o200k_base; "user" 1, 3 per message, 3 to prime.
+    assert completion.usage is not None
+    assert completion.usage.prompt_tokens == 15_625 + 1 + 3 + 3
+
+
+def test_a_completions_prompt_of_whitespace_keeps_its_special_tokens() -> None:
+    enc = tokens.get_encoding("cl100k_base")
+    assert len(enc.encode_ordinary(" \t" * 1000)) == 999  # what tiktoken itself counts for a short run
+    ids = tokens.with_special(enc, "<|endoftext|>" + " \t" * 600_000 + "<|endoftext|>")
+    assert ids[0] == ids[-1] == enc.eot_token
+    assert len(ids) == 2 + 599_999
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [" ", "  ", "\n", "\t", "\r\n", "\u3000", "a", "Word", "12345", "'s", "!?", "é", "😀"]
+        ),
+        max_size=60,
+    ),
+    st.sampled_from(["o200k_base", "cl100k_base", "p50k_base", "r50k_base"]),
+)
+def test_the_fallback_path_counts_exactly_what_tiktoken_counts(parts: list[str], encoding: str) -> None:
+    text = "".join(parts)
+    enc = tokens.get_encoding(encoding)
+    assert tokens._by_pieces(enc, text) == enc.encode_ordinary(text)
+
+
+def test_the_fallback_path_agrees_with_tiktoken_on_long_runs_it_can_still_encode() -> None:
+    enc = tokens.get_encoding("o200k_base")
+    for text in (" " * 90_000 + "x", "a" + "\n" * 90_000, "x " + "\t " * 40_000 + "y"):
+        assert tokens._by_pieces(enc, text) == enc.encode_ordinary(text)
+
+
+# -- schemas -------------------------------------------------------------------------------------------
+
+
+def test_tool_choice_function_given_as_a_string_is_a_type_error(client: openai.OpenAI) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=HI,
+            tools=[tool],
+            tool_choice={"type": "function", "function": "f"},  # type: ignore[list-item,typeddict-item]
+        )
+    assert caught.value.body == {
+        "message": "Invalid type for 'tool_choice.function': expected an object, but got a string instead.",
+        "type": "invalid_request_error",
+        "param": "tool_choice.function",
+        "code": "invalid_type",
+    }
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"type": {"a": 1}}, "In context=(), {'a': 1} is not valid under any of the given schemas."),
+        ({"type": "object", "properties": 5}, "In context=(), 5 is not of type 'object'."),
+        (
+            {"type": "object", "properties": {"a": {"type": "array", "items": 3}}},
+            "In context=('properties', 'a'), 3 is not of type 'object', 'boolean'.",
+        ),
+        ({"type": "object", "required": None}, "In context=(), None is not of type 'array'."),
+    ],
+)
+def test_a_malformed_response_format_schema_is_refused_with_where(
+    client: openai.OpenAI, schema: Any, message: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=HI, response_format=json_schema(schema))
+    assert caught.value.body["message"] == f"Invalid schema for response_format 'out': {message}"  # type: ignore[index]
+    assert caught.value.body["param"] == "response_format"  # type: ignore[index]
+
+
+def test_a_malformed_function_schema_names_the_function(client: openai.OpenAI) -> None:
+    tool = {
+        "type": "function",
+        "function": {"name": "lookup", "parameters": {"type": "object", "properties": []}},
+    }
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=HI, tools=[tool])  # type: ignore[list-item]
+    assert caught.value.body["message"] == (  # type: ignore[index]
+        "Invalid schema for function 'lookup': In context=(), [] is not of type 'object'."
+    )
+    assert caught.value.body["param"] == "tools[0].function.parameters"  # type: ignore[index]
+
+
+def test_a_strict_schema_deeper_than_ten_levels_gets_openais_limit(client: openai.OpenAI) -> None:
+    client.chat.completions.create(
+        model="gpt-4o-mini", messages=HI, response_format=json_schema(nested(10), True)
+    )
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=HI, response_format=json_schema(nested(11), True)
+        )
+    assert caught.value.body["message"] == (  # type: ignore[index]
+        "Invalid schema for response_format 'out': 11 levels of nesting exceeds limit of 10."
+    )
+
+
+def test_strict_limits_count_properties_and_enum_values() -> None:
+    many = {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(5001)}}
+    with pytest.raises(Exception, match="5001 object properties exceeds limit of 5000"):
+        fakejson.check(many, "response_format 'x'", "response_format", strict=True)
+    fakejson.check(
+        many, "response_format 'x'", "response_format", strict=False
+    )  # the limits are strict mode's
+    enums = {"type": "string", "enum": [str(i) for i in range(1001)]}
+    with pytest.raises(Exception, match="1001 enum values exceeds limit of 1000"):
+        fakejson.check(enums, "response_format 'x'", "response_format", strict=True)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "items": {"type": "string"}, "minItems": 10**9},
+        {"type": "string", "minLength": 10**9},
+        FAN_OUT,
+        {"type": "array", "minItems": 3000, "items": {"type": "array", "minItems": 3000}},
+    ],
+    ids=["minItems", "minLength", "ref-fan-out", "nested-arrays"],
+)
+@pytest.mark.anyio
+async def test_a_schema_asking_for_too_much_json_is_a_mockai_400_at_once(
+    aclient: openai.AsyncOpenAI, schema: Any
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await aclient.chat.completions.create(
+            model="gpt-4o-mini", messages=HI, response_format=json_schema(schema)
+        )
+    body: Any = caught.value.body
+    assert body["code"] == "mockai_schema_too_large"
+    assert body["message"].startswith("mockai: the JSON this schema asks for is larger than mockai generates")
+
+
+def test_a_forced_tool_whose_arguments_would_be_too_large_is_refused_before_the_stream(
+    client: openai.OpenAI,
+) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": FAN_OUT}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=HI, tools=[tool], tool_choice="required", stream=True
+        )  # type: ignore[list-item]
+    assert caught.value.body["param"] == "tools[0].function.parameters"  # type: ignore[index]
+
+
+def test_a_schema_within_the_budget_still_gets_json_that_validates(client: openai.OpenAI) -> None:
+    schema = {"type": "array", "items": {"type": "string", "minLength": 50}, "minItems": 500}
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=HI, response_format=json_schema(schema)
+    )
+    value = json.loads(completion.choices[0].message.content or "")
+    jsonschema.validate(value, schema)
+    assert len(value) == 500
+
+
+# -- streams -------------------------------------------------------------------------------------------
+
+
+def test_stream_logprobs_are_the_same_tokens_as_the_whole_answers(client: openai.OpenAI) -> None:
+    kwargs: Any = {"model": "gpt-4o-mini", "messages": HI, "logprobs": True, "top_logprobs": 3, "seed": 1}
+    whole = client.chat.completions.create(**kwargs)
+    streamed = []
+    for chunk in client.chat.completions.create(stream=True, **kwargs):
+        if chunk.choices and chunk.choices[0].logprobs and chunk.choices[0].logprobs.content:
+            streamed.extend(chunk.choices[0].logprobs.content)
+    assert whole.choices[0].logprobs is not None
+    assert [t.model_dump() for t in streamed] == [
+        t.model_dump() for t in whole.choices[0].logprobs.content or []
+    ]
+
+
+# -- names the OS refuses ------------------------------------------------------------------------------
+
+
+def test_a_scenario_file_name_too_long_for_the_os_is_not_found(tmp_path: Path) -> None:
+    with ServerThread(Settings(port=0, scenario_dir=str(tmp_path))) as srv:
+        answer = httpx.put(
+            srv.url.removesuffix("/v1") + "/_mockai/scenario", params={"file": "a" * 300 + ".yaml"}
+        )
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "scenario_not_found"
