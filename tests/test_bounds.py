@@ -19,7 +19,9 @@ from openai_texts import BAD_JSON
 
 from mockai.generation import fakejson
 from mockai.models import tokens
+from mockai.scenario import matching
 from mockai.server.runner import ServerThread
+from mockai.server.state import MockState
 from mockai.settings import Settings
 
 HI = [{"role": "user", "content": "hi"}]
@@ -283,3 +285,47 @@ def test_a_scenario_file_name_too_long_for_the_os_is_not_found(tmp_path: Path) -
         )
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "scenario_not_found"
+
+
+# -- rule regexes --------------------------------------------------------------------------------------
+
+
+def test_a_rule_regex_cannot_backtrack_catastrophically(client: openai.OpenAI, state: MockState) -> None:
+    state.rules.add_rule({"match": {"regex": "^(a+)+$"}, "reply": {"content": "all a"}})
+    # Python's re takes longer than the universe's age on this; RE2 answers in linear time.
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "a" * 50_000 + "!"}]
+    )
+    assert completion.choices[0].message.content != "all a"
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "aaa"}]
+    )
+    assert completion.choices[0].message.content == "all a"
+
+
+@pytest.mark.parametrize("pattern", ["(?=x)y", r"(a)\1", "(?<!no )thanks", "x{2000}"])
+def test_a_regex_re2_cannot_run_is_refused_at_load_saying_why(http: httpx.Client, pattern: str) -> None:
+    answer = http.post("/_mockai/rules", json={"match": {"regex": pattern}, "reply": {"content": "x"}})
+    assert answer.status_code == 400
+    message = answer.json()["error"]["message"]
+    assert f"regular expression {pattern!r} is not available: " in message
+    assert "mockai matches rules with RE2, which never backtracks" in message
+
+
+def test_matching_stops_at_the_first_rule_that_answers(
+    client: openai.OpenAI, state: MockState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state.rules.add_rule({"match": {"contains": "hello"}, "reply": {"content": "first"}})
+    state.rules.add_rule({"match": {"regex": "never"}, "reply": {"content": "second"}})
+    searched: list[str] = []
+    original = matching.Regex.matches
+    monkeypatch.setattr(
+        matching.Regex, "matches", lambda self, call: searched.append(call.text) or original(self, call)
+    )
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}]
+    )
+    assert completion.choices[0].message.content == "first"
+    assert searched == []  # the later rule's regex never ran
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "bye"}])
+    assert searched == ["bye"]
