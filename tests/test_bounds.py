@@ -20,6 +20,7 @@ from openai_texts import BAD_JSON
 from mockai.generation import fakejson
 from mockai.models import tokens
 from mockai.scenario import matching
+from mockai.scenario.files import ScenarioError, scenario_from_text
 from mockai.server.runner import ServerThread
 from mockai.server.state import MockState
 from mockai.settings import Settings
@@ -225,17 +226,23 @@ def test_strict_limits_count_properties_and_enum_values() -> None:
     ],
     ids=["minItems", "minLength", "ref-fan-out", "nested-arrays"],
 )
-@pytest.mark.anyio
-async def test_a_schema_asking_for_too_much_json_is_a_mockai_400_at_once(
-    aclient: openai.AsyncOpenAI, schema: Any
+def test_a_schema_asking_for_too_much_json_is_a_mockai_400_at_once(
+    client: openai.OpenAI, schema: Any
 ) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        await aclient.chat.completions.create(
-            model="gpt-4o-mini", messages=HI, response_format=json_schema(schema)
-        )
+        client.chat.completions.create(model="gpt-4o-mini", messages=HI, response_format=json_schema(schema))
     body: Any = caught.value.body
     assert body["code"] == "mockai_schema_too_large"
     assert body["message"].startswith("mockai: the JSON this schema asks for is larger than mockai generates")
+
+
+@pytest.mark.anyio
+async def test_the_async_client_gets_the_same_400(aclient: openai.AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await aclient.chat.completions.create(
+            model="gpt-4o-mini", messages=HI, response_format=json_schema(FAN_OUT)
+        )
+    assert caught.value.body["code"] == "mockai_schema_too_large"  # type: ignore[index]
 
 
 def test_a_forced_tool_whose_arguments_would_be_too_large_is_refused_before_the_stream(
@@ -329,3 +336,68 @@ def test_matching_stops_at_the_first_rule_that_answers(
     assert searched == []  # the later rule's regex never ran
     client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "bye"}])
     assert searched == ["bye"]
+
+
+# -- scenario files ------------------------------------------------------------------------------------
+
+
+def alias_bomb(levels: int, fan: int) -> str:
+    """A small YAML document whose aliases expand to fan**levels values."""
+    lines = [f"a0: &a0 [{', '.join(['lol'] * fan)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, levels)]
+    return "\n".join([*lines, "rules: [{match: {contains: x}, reply: {content: hi}}]"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=6, max_value=12), st.integers(min_value=8, max_value=12))
+def test_an_alias_bomb_is_refused_at_the_line_where_it_grows_too_large(levels: int, fan: int) -> None:
+    text = alias_bomb(levels, fan)
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_text(text, source="bomb.yaml")
+    message = str(caught.value)
+    assert message.startswith("bomb.yaml:")
+    assert "its aliases expand to more than 200,000 values (an alias bomb?)" in message
+    line = int(message.split(":")[1])
+    assert line <= levels  # the anchor line where the expansion crossed the bound, not the end of the file
+
+
+def test_aliases_that_stay_small_still_load() -> None:
+    text = "rules:\n  - {match: {contains: w0}, reply: &r {content: shared}}\n" + "".join(
+        f"  - {{match: {{contains: w{i}}}, reply: *r}}\n" for i in range(1, 200)
+    )
+    assert len(scenario_from_text(text).rules) == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "x: &x 1\ny: [" + ", ".join(["*x"] * 1001) + "]\nrules: []",
+            "f.yaml:2: the scenario is too large: more than 1,000 aliases",
+        ),
+        (
+            "rules: " + "[" * 150 + "]" * 150,
+            "f.yaml:1: the scenario is too large: nested more than 100 levels deep",
+        ),
+        (
+            "#" * (2 * 1024 * 1024 + 1),
+            "f.yaml: the scenario is 2,097,153 bytes; mockai reads at most 2,097,152 bytes",
+        ),
+    ],
+    ids=["aliases", "depth", "size"],
+)
+def test_scenario_text_past_a_limit_is_refused_with_file_and_line(text: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_text(text, source="f.yaml")
+    assert str(caught.value).startswith(message)
+
+
+def test_an_alias_bomb_put_by_file_name_is_a_400_and_the_server_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "bomb.yaml").write_text(alias_bomb(9, 9))
+    with ServerThread(Settings(port=0, scenario_dir=str(tmp_path))) as srv:
+        root = srv.url.removesuffix("/v1")
+        answer = httpx.put(root + "/_mockai/scenario", params={"file": "bomb.yaml"})
+        assert answer.status_code == 400
+        assert answer.json()["error"]["message"].startswith("mockai: the scenario has mistakes: ")
+        assert "bomb.yaml:" in answer.json()["error"]["message"]
+        assert httpx.get(root + "/_mockai/health").json()["status"] == "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -99,14 +100,14 @@ async def scenario(state: MockState, ex: Exchange) -> None:
     if "file" in query:
         path = confined(state.settings.scenario_dir, query["file"][-1])
         try:
-            state.reloader.load((path,))
+            await asyncio.to_thread(state.reloader.load, (path,))  # parsing a file: not on the event loop
         except ScenarioError as exc:
             raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}", param="file") from None
         await _reply(ex, {"status": "ok", "rules": len(state.rules.rules)})
         return
     body = await _json_body(state, ex)
     try:
-        parsed = parse_scenario(body, name="admin")
+        parsed = await asyncio.to_thread(parse_scenario, body, name="admin")
     except ScenarioError as exc:
         raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}") from None
     state.reloader.forget()  # first: the rules are the admin's now, no watcher may load files over them
@@ -136,7 +137,7 @@ async def reload(state: MockState, ex: Exchange) -> None:
             "/_mockai/scenario?file=NAME.",
         )
     try:
-        state.reloader.load()
+        await asyncio.to_thread(state.reloader.load)
     except ScenarioError as exc:
         raise errors.OpenAIError(
             400, f"mockai: the scenario files have mistakes; the old rules stay: {exc}"
