@@ -91,7 +91,7 @@ def test_reset_clears_the_journal_rule_counters_and_state_and_takes_the_scenario
     assert ask(http).headers["x-ratelimit-remaining-requests"] == "2"
     assert len(http.get("/_mockai/requests").json()["data"]) == 3
     assert http.post("/_mockai/reset").json() == {"status": "reset"}
-    assert http.get("/_mockai/requests").json() == {"object": "list", "data": []}
+    assert http.get("/_mockai/requests").json() == {"object": "list", "data": [], "has_more": False}
     # The loaded scenario's clock and limits hold again, with full buckets: a reset between tests gives
     # every test the same server.
     assert http.get("/_mockai/clock").json()["as_of"] == "2025-01-01"

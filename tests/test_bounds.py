@@ -19,8 +19,11 @@ from openai_texts import BAD_JSON
 
 from mockai.generation import fakejson
 from mockai.models import tokens
+from mockai.recording import proxy
+from mockai.recording.scrub import Scrubber
 from mockai.scenario import matching
 from mockai.scenario.files import ScenarioError, scenario_from_text
+from mockai.server.journal import Journal
 from mockai.server.runner import ServerThread
 from mockai.server.state import MockState
 from mockai.settings import Settings
@@ -401,3 +404,66 @@ def test_an_alias_bomb_put_by_file_name_is_a_400_and_the_server_goes_on(tmp_path
         assert answer.json()["error"]["message"].startswith("mockai: the scenario has mistakes: ")
         assert "bomb.yaml:" in answer.json()["error"]["message"]
         assert httpx.get(root + "/_mockai/health").json()["status"] == "ok"
+
+
+# -- memory bounded in bytes ---------------------------------------------------------------------------
+
+
+def test_the_journal_keeps_a_large_body_as_a_marker_with_its_first_bytes() -> None:
+    journal = Journal(size=100, max_bytes=10_000_000, body_bytes=1_000)
+    raw = json.dumps({"model": "m", "input": "x" * 5_000}).encode()
+    entry = journal.record(
+        raw=raw, method="POST", path="/v1/embeddings", headers={}, json=json.loads(raw), status=200
+    )
+    assert entry.json["bytes"] == len(raw)
+    assert entry.json["head"] == raw[:1_000].decode()
+    assert entry.json["mockai_truncated"].startswith(
+        f"the body was {len(raw):,} bytes; the journal keeps bodies"
+    )
+
+
+def test_the_journal_drops_its_oldest_entries_past_its_byte_bound() -> None:
+    journal = Journal(size=10_000, max_bytes=100_000, body_bytes=50_000)
+    for i in range(100):
+        journal.record(raw=b"x" * 20_000, method="POST", path="/v1/x", headers={}, json={"i": i}, status=200)
+    kept = journal.entries()
+    assert journal.bytes <= 100_000
+    assert [e.json["i"] for e in kept] == list(range(100 - len(kept), 100))  # the newest, in order
+    assert 1 <= len(kept) <= 5
+
+
+def test_the_journal_pages_with_after_and_limit(client: openai.OpenAI, http: httpx.Client) -> None:
+    for _ in range(5):
+        client.embeddings.create(model="text-embedding-3-small", input="x")
+    first = http.get("/_mockai/requests", params={"limit": 2}).json()
+    assert [e["seq"] for e in first["data"]] == [1, 2] and first["has_more"] is True
+    rest = http.get("/_mockai/requests", params={"after": 2, "limit": 10}).json()
+    assert [e["seq"] for e in rest["data"]] == [3, 4, 5] and rest["has_more"] is False
+    wrong = http.get("/_mockai/requests", params={"limit": "0"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "limit"
+
+
+def test_headers_past_64_kib_get_a_431_in_openais_envelope(http: httpx.Client) -> None:
+    answer = http.post("/v1/chat/completions", headers={"x-padding": "p" * 70_000}, json={})
+    assert answer.status_code == 431
+    assert answer.json()["error"]["message"].startswith("Request Header Fields Too Large")
+
+
+# -- secrets -------------------------------------------------------------------------------------------
+
+
+def test_proxy_authorization_is_masked_in_the_journal_and_never_forwarded(
+    client: openai.OpenAI, http: httpx.Client
+) -> None:
+    client.with_options(
+        default_headers={"Proxy-Authorization": "Basic c2VjcmV0LXByb3h5LXBhc3N3b3Jk"}
+    ).embeddings.create(model="text-embedding-3-small", input="x")
+    journaled = http.get("/_mockai/requests").json()["data"][-1]["headers"]["proxy-authorization"]
+    assert "c2VjcmV0LXByb3h5LXBhc3N3b3Jk" not in journaled
+    assert "proxy-authorization" in proxy.REQUEST_DROP
+
+
+@pytest.mark.parametrize("name", ["apikey", "secret", "client_secret", "password", "signature", "API_KEY"])
+def test_key_like_query_names_are_redacted_in_cassettes(name: str) -> None:
+    scrubbed = Scrubber.build().query(f"{name}=hunter2&limit=3")
+    assert "hunter2" not in scrubbed and "limit=3" in scrubbed

@@ -37,9 +37,11 @@ REQUEST_DROP = frozenset(
         "trailer",
         "upgrade",
         "accept-encoding",
+        "proxy-authorization",
     }
 )
-"""Not forwarded upstream: hop-by-hop, or set by httpx itself (it decodes gzip for us)."""
+"""Not forwarded upstream: hop-by-hop (Proxy-Authorization is for the proxy in front of mockai, never the
+upstream's business), or set by httpx itself (it decodes gzip for us)."""
 RESPONSE_DROP = frozenset(
     {
         "content-length",

@@ -62,8 +62,27 @@ async def reset(state: MockState, ex: Exchange) -> None:
 
 
 async def requests(state: MockState, ex: Exchange) -> None:
+    """The journal, oldest first; `?after=SEQ&limit=N` pages through it (`has_more` says when to go on)."""
     _authorise(state, ex)
-    await _reply(ex, {"object": "list", "data": [e.as_json() for e in state.journal.entries()]})
+    query = parse_qs(ex.query, keep_blank_values=True)
+    after, limit = _whole(query, "after", 0), _whole(query, "limit", None)
+    entries, more = state.journal.page(after or 0, limit)
+    await _reply(ex, {"object": "list", "data": [e.as_json() for e in entries], "has_more": more})
+
+
+def _whole(query: dict[str, list[str]], name: str, default: int | None) -> int | None:
+    if name not in query:
+        return default
+    text = query[name][-1]
+    if not text.isdigit() or len(text) > 18 or (name == "limit" and int(text) < 1):
+        least = 1 if name == "limit" else 0
+        raise errors.OpenAIError(
+            400,
+            f"mockai: {name} must be a whole number of at least {least}, e.g. ?after=120&limit=100; "
+            f"got {text[:40]!r}.",
+            param=name,
+        )
+    return int(text)
 
 
 async def clock(state: MockState, ex: Exchange) -> None:

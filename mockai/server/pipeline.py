@@ -275,6 +275,7 @@ def journal(
     if error is not None:
         reply["error"] = error["error"]
     state.journal.record(
+        raw=ex.raw,
         method=ex.method,
         path=ex.path,
         headers=mask_headers(ex.headers),
