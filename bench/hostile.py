@@ -221,9 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         proc, root = start(folder)
         try:
-            print(
-                f"{'class':24} {'status':>6} {'took s':>7} {'worst health s':>15} {'RSS MB before':>14} {'after':>7}"
-            )
+            head = ("class", "status", "took s", "worst health s", "RSS MB before", "after")
+            print(f"{head[0]:24} {head[1]:>6} {head[2]:>7} {head[3]:>15} {head[4]:>14} {head[5]:>7}")
             for hostile in chosen:
                 with httpx.Client(base_url=root) as http:
                     http.delete("/_mockai/scenario")

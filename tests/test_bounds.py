@@ -467,3 +467,24 @@ def test_proxy_authorization_is_masked_in_the_journal_and_never_forwarded(
 def test_key_like_query_names_are_redacted_in_cassettes(name: str) -> None:
     scrubbed = Scrubber.build().query(f"{name}=hunter2&limit=3")
     assert "hunter2" not in scrubbed and "limit=3" in scrubbed
+
+
+# -- confinement ---------------------------------------------------------------------------------------
+
+
+def test_a_reload_does_not_follow_a_symlink_swapped_in_after_the_first_load(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "scenarios", tmp_path / "private.yaml"
+    folder.mkdir()
+    outside.write_text("rules: [{match: {contains: x}, reply: {content: TOP-SECRET-LINE}}]\n")
+    (folder / "s.yaml").write_text("rules: [{match: {contains: x}, reply: {content: fine}}]\n")
+    with ServerThread(Settings(port=0, scenario_dir=str(folder))) as srv:
+        root = srv.url.removesuffix("/v1")
+        assert httpx.put(root + "/_mockai/scenario", params={"file": "s.yaml"}).status_code == 200
+        (folder / "s.yaml").unlink()
+        (folder / "s.yaml").symlink_to(outside)
+        answer = httpx.post(root + "/_mockai/reload")
+        assert answer.status_code == 400
+        message = answer.json()["error"]["message"]
+        assert "no longer resolves inside the scenario folder (a symlink swapped in?); not read" in message
+        assert "TOP-SECRET-LINE" not in message
+        assert srv.state is not None and len(srv.state.rules.rules) == 1  # the old rule stays

@@ -119,7 +119,8 @@ async def scenario(state: MockState, ex: Exchange) -> None:
     if "file" in query:
         path = confined(state.settings.scenario_dir, query["file"][-1])
         try:
-            await asyncio.to_thread(state.reloader.load, (path,))  # parsing a file: not on the event loop
+            # Parsing a file: not on the event loop. Later reloads check it is still inside the folder.
+            await asyncio.to_thread(state.reloader.load, (path,), folder=state.settings.scenario_dir)
         except ScenarioError as exc:
             raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}", param="file") from None
         await _reply(ex, {"status": "ok", "rules": len(state.rules.rules)})
