@@ -488,3 +488,21 @@ def test_a_reload_does_not_follow_a_symlink_swapped_in_after_the_first_load(tmp_
         assert "no longer resolves inside the scenario folder (a symlink swapped in?); not read" in message
         assert "TOP-SECRET-LINE" not in message
         assert srv.state is not None and len(srv.state.rules.rules) == 1  # the old rule stays
+
+
+# -- recording -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "now", "later"),
+    [
+        (b'data: {"a": 1}\n\n', b'data: {"a": 1}\n\n', b""),
+        (b'data: {"a": 1}\n\ndata: [DONE]\n\n', b'data: {"a": 1}\n\n', b"data: [DONE]\n\n"),
+        (b'data: {"a": 1}\n\ndata: [DO', b'data: {"a": 1}\n\n', b"data: [DO"),
+        (b"data: [DONE]\n\n", b"", b"data: [DONE]\n\n"),
+        (b'data: {"text": "data: [DONE]"}\n\n', b'data: {"text": "data: [DONE]"}\n\n', b""),
+    ],
+    ids=["event", "done-at-end", "done-split-across-parts", "done-alone", "done-inside-a-string"],
+)
+def test_a_recorded_streams_done_event_waits_for_the_recording(data: bytes, now: bytes, later: bytes) -> None:
+    assert proxy._hold_done(data) == (now, later)
