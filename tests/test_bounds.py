@@ -506,3 +506,64 @@ def test_a_reload_does_not_follow_a_symlink_swapped_in_after_the_first_load(tmp_
 )
 def test_a_recorded_streams_done_event_waits_for_the_recording(data: bytes, now: bytes, later: bytes) -> None:
     assert proxy._hold_done(data) == (now, later)
+
+
+# -- generated hostile schemas -------------------------------------------------------------------------
+
+LEAVES = st.one_of(
+    st.just({"type": "string"}),
+    st.builds(lambda n: {"type": "string", "minLength": n}, st.integers(0, 10**12)),
+    st.builds(
+        lambda n: {"type": "integer", "minimum": n},
+        st.one_of(st.integers(-(10**400), 10**400), st.floats(allow_nan=False, allow_infinity=False)),
+    ),
+    st.builds(
+        lambda t: {"type": t},
+        st.one_of(st.integers(), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)),
+    ),
+    st.just({"$ref": "#/$defs/n"}),
+    st.just({"$ref": "#"}),
+)
+SCHEMAS = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(
+        st.builds(
+            lambda items, n: {"type": "array", "items": items, "minItems": n}, inner, st.integers(0, 10**12)
+        ),
+        st.builds(
+            lambda props: {"type": "object", "properties": props, "required": list(props)},
+            st.dictionaries(st.text("abcdef", min_size=1, max_size=3), inner, max_size=6),
+        ),
+        st.builds(lambda parts: {"anyOf": parts}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(
+            lambda p: {"type": "object", "properties": p}, st.one_of(st.integers(), st.text(max_size=3))
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(SCHEMAS, st.booleans(), st.booleans())
+def test_any_schema_gets_a_valid_answer_or_a_400_at_once(
+    server: ServerThread, schema: Any, strict: bool, as_tool: bool
+) -> None:
+    schema = {**schema, "$defs": {"n": schema}} if isinstance(schema, dict) else schema
+    if as_tool:
+        extra: Any = {
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": schema, "strict": strict}}]
+        }
+        extra["tool_choice"] = "required"
+    else:
+        extra = {"response_format": json_schema(schema, strict)}
+    body = json.dumps({"model": "gpt-4o-mini", "messages": HI, **extra}, allow_nan=False, default=str)
+    answer = httpx.post(
+        server.url + "/chat/completions", content=body, headers={"authorization": "Bearer sk-x"}, timeout=30
+    )
+    assert answer.status_code in (200, 400), answer.text[:300]
+    if answer.status_code == 400:
+        assert set(answer.json()["error"]) == {"message", "type", "param", "code"}
+    else:
+        message = answer.json()["choices"][0]["message"]
+        arguments = message["tool_calls"][0]["function"]["arguments"] if as_tool else message["content"]
+        json.loads(arguments)  # always JSON, however odd the schema
