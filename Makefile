@@ -61,3 +61,7 @@ clean:
 .PHONY: soak
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py --requests 20000 --concurrency 64 --seconds 600 --max-growth-mb 64
+
+# Each class of hostile request (issue #15) against a live server: status, duration, worst health latency, RSS.
+soak-hostile: $(STAMP)
+	$(BIN)/python bench/hostile.py

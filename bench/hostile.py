@@ -147,7 +147,15 @@ CLASSES = [
     ),
     # class 5: memory
     Hostile(
-        "body-24MB",
+        "body-24MB-text",
+        "POST",
+        "/v1/chat/completions",
+        lambda: json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello world " * 2_000_000}]}
+        ).encode(),
+    ),
+    Hostile(
+        "body-24MB-one-word",
         "POST",
         "/v1/embeddings",
         lambda: json.dumps({"model": "text-embedding-3-small", "input": ["x" * 24_000_000]}).encode(),
