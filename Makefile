@@ -59,6 +59,10 @@ clean:
 
 # The long load run: 20,000 mixed requests (streams included) at 64 connections against a server in its own
 # process; fails on any error or on more than 64 MB of server RSS growth. `make test` runs a 1,500-request one.
-.PHONY: soak
+.PHONY: soak soak-hostile
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py --requests 20000 --concurrency 64 --seconds 600 --max-growth-mb 64
+
+# Each class of hostile request (issue #15) against a live server: status, duration, worst health latency, RSS.
+soak-hostile: $(STAMP)
+	$(BIN)/python bench/hostile.py

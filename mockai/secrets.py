@@ -17,7 +17,28 @@ SECRET_HEADERS = frozenset(
     }
 )
 """Request headers whose values are secrets: masked in the journal, redacted in cassettes."""
-SECRET_QUERY = frozenset({"api-key", "api_key", "key", "access_token", "token"})
+SECRET_QUERY = frozenset(
+    {
+        "api-key",
+        "api_key",
+        "apikey",
+        "x-api-key",
+        "key",
+        "access_token",
+        "access-token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "auth",
+        "secret",
+        "client_secret",
+        "api_secret",
+        "password",
+        "passwd",
+        "sig",
+        "signature",
+    }
+)
 """Query parameters whose values are secrets: redacted in cassettes and left out of request keys."""
 
 

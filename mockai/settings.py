@@ -41,6 +41,10 @@ class Settings:
     real_time: bool = False
     """Use the wall clock for `created` instead of a time derived from the request."""
     journal_size: int = 10_000
+    journal_bytes: int = 128 * 1024 * 1024
+    """The journal's bound in bytes (bodies and headers): past it, the oldest entries go."""
+    journal_body_bytes: int = 1024 * 1024
+    """A request body past this is journaled as a marker with its first bytes."""
     api_key: str | None = None
     """When set, requests must carry this key (OpenAI's 401 otherwise)."""
     admin_token: str | None = None
@@ -158,6 +162,8 @@ CHECKS: Mapping[str, Callable[[Any, str], Any]] = {
     "tpm": check_count(1),
     "real_time": check_flag,
     "journal_size": check_count(1),
+    "journal_bytes": check_count(1),
+    "journal_body_bytes": check_count(0),
     "api_key": check_text,
     "admin_token": check_text,
     "max_body_bytes": check_count(1),

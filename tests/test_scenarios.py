@@ -837,7 +837,7 @@ def test_any_text_either_loads_or_raises_scenario_error(text: str) -> None:
             "rules: [{reply: {delay: " + "9" * 5000 + "}}]",
             "<text>: invalid YAML: Exceeds the limit (4300 digits)",
         ),
-        ("[" * 100_000, "<text>: invalid YAML: maximum recursion depth exceeded"),
+        ("[" * 100_000, "<text>:1: the scenario is too large: nested more than 100 levels deep"),
         (
             "rules:\n- reply: &x {tool_calls: [{name: f, arguments: *x}]}",
             "<text>:2: this rule nests too deeply",

@@ -275,7 +275,10 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
         mode = {"none": "none", "auto": "auto", "required": "forced"}[selector]
         forced = "*" if selector == "required" else None
     elif isinstance(selector, dict):
-        name = (selector.get("function") or {}).get("name") if tools else selector.get("name")
+        picked = selector.get("function") if tools else selector
+        if picked is not None and not isinstance(picked, dict):
+            check_value("tool_choice.function", picked, P("object"))
+        name = (picked or {}).get("name")
         param = "tool_choice" if tools else "function_call"
         if name not in names:
             raise errors.OpenAIError(
@@ -303,6 +306,13 @@ def _function(fn: dict[str, Any], where: str) -> dict[str, Any]:
         )
     if "parameters" in fn and fn["parameters"] is not None and not isinstance(fn["parameters"], dict):
         check_value(f"{where}.parameters", fn["parameters"], P("object"))
+    fakejson.check(
+        fn.get("parameters"),
+        f"function '{name}'",
+        f"{where}.parameters",
+        strict=fn.get("strict") is True,
+        code="invalid_function_parameters",
+    )
     return fn
 
 
@@ -331,6 +341,14 @@ def _response_format(value: Any, messages: list[Any]) -> dict[str, Any]:
             raise errors.missing_parameter("response_format.json_schema")
         if not isinstance(spec.get("name"), str):
             raise errors.missing_parameter("response_format.json_schema.name")
+        if spec.get("schema") is not None:
+            check_value("response_format.json_schema.schema", spec["schema"], P("object"))
+        fakejson.check(
+            spec.get("schema"),
+            f"response_format '{spec['name']}'",
+            "response_format",
+            spec.get("strict") is True,
+        )
     checked: dict[str, Any] = value
     return checked
 
@@ -641,17 +659,16 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
             yield chunk(c.index, first, empty_lp)
         if c.text:
             position = 0
+            # Once per choice, sliced per chunk: recomputing from the first token for each was quadratic.
+            all_lp = (
+                shaping.chat_logprobs(ctx.digest, plan.encoding, f"lp{c.index}", c.ids, plan.top_logprobs)
+                if plan.logprobs
+                else []
+            )
             for piece, ids in shaping.chunks(plan.encoding, c.ids, per):
                 lp = None
                 if plan.logprobs:
-                    all_lp = shaping.chat_logprobs(
-                        ctx.digest,
-                        plan.encoding,
-                        f"lp{c.index}",
-                        c.ids[: position + len(ids)],
-                        plan.top_logprobs,
-                    )
-                    lp = {"content": all_lp[position:], "refusal": None}
+                    lp = {"content": all_lp[position : position + len(ids)], "refusal": None}
                 position += len(ids)
                 yield chunk(c.index, {"content": piece}, lp)
         if c.refusal:

@@ -139,12 +139,12 @@ def _prompts(prompt: Any, encoding: str) -> list[tuple[str, tuple[int, ...]]]:
         return text, tuple(ids)
 
     if isinstance(prompt, str):
-        return [(prompt, tuple(enc.encode(prompt, allowed_special="all")))]
+        return [(prompt, tuple(tokens.with_special(enc, prompt)))]
     if isinstance(prompt, list):
         if not prompt:
             raise errors.OpenAIError(400, "Invalid prompt: prompt cannot be an empty array.", param="prompt")
         if all(isinstance(p, str) for p in prompt):
-            return [(p, tuple(enc.encode(p, allowed_special="all"))) for p in prompt]
+            return [(p, tuple(tokens.with_special(enc, p))) for p in prompt]
         if all(isinstance(p, int) and not isinstance(p, bool) for p in prompt):
             return [from_ids(prompt, "prompt")]
         if all(isinstance(p, list) for p in prompt):

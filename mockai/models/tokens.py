@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import regex  # type: ignore[import-untyped]
 import tiktoken
 
 from mockai.errors import MockAIError
@@ -184,7 +185,61 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 
 def encode(encoding: str, text: str) -> list[int]:
     """Tokens of `text`, special-token text counted as ordinary text (as the API does for user input)."""
-    return get_encoding(encoding).encode_ordinary(text)
+    return ordinary(get_encoding(encoding), text)
+
+
+def ordinary(enc: tiktoken.Encoding, text: str) -> list[int]:
+    """`enc.encode_ordinary(text)`, also for text tiktoken's Rust regex panics on.
+
+    Its backtracking regex overflows on a whitespace run of some 100,000 characters (pyo3's
+    `PanicException`, a BaseException, or a ValueError). Then the same tokens come from the same
+    pattern run by the `regex` package and tiktoken's own byte-pair merge of each piece (tiktoken's
+    reference path)."""
+    try:
+        return enc.encode_ordinary(text)
+    except BaseException as exc:
+        if not _regex_overflow(exc):
+            raise
+    return _by_pieces(enc, text)
+
+
+def with_special(enc: tiktoken.Encoding, text: str) -> list[int]:
+    """`enc.encode(text, allowed_special="all")` (special-token text is the special token, as the legacy
+    completions prompt takes it), also for text tiktoken's Rust regex panics on."""
+    try:
+        return enc.encode(text, allowed_special="all")
+    except BaseException as exc:
+        if not _regex_overflow(exc):
+            raise
+    specials = enc._special_tokens
+    out: list[int] = []
+    split = regex.compile(
+        "(" + "|".join(regex.escape(t) for t in sorted(specials, key=len, reverse=True)) + ")"
+    )
+    for i, part in enumerate(split.split(text)):
+        out.extend([specials[part]] if i % 2 else _by_pieces(enc, part))
+    return out
+
+
+def _regex_overflow(exc: BaseException) -> bool:
+    """True for tiktoken's failures on a long whitespace run: pyo3's `PanicException` (a BaseException)
+    from encode_ordinary, "Regex error while tokenizing" (a ValueError) from the other paths."""
+    return type(exc).__name__ == "PanicException" or (
+        isinstance(exc, ValueError) and "Regex error" in str(exc)
+    )
+
+
+def _by_pieces(enc: tiktoken.Encoding, text: str) -> list[int]:
+    pattern = _pattern(enc._pat_str)
+    out: list[int] = []
+    for piece in pattern.findall(text, concurrent=True):
+        out.extend(enc._core_bpe.encode_single_piece(piece.encode("utf-8")))
+    return out
+
+
+@cache
+def _pattern(source: str) -> Any:
+    return regex.compile(source)
 
 
 def count(encoding: str, text: str) -> int:
@@ -204,13 +259,13 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
         total += per_message
         for key, value in message.items():
             if isinstance(value, str):
-                total += len(enc.encode_ordinary(value))
+                total += len(ordinary(enc, value))
                 if key == "name":
                     total += per_name
             elif key == "content" and isinstance(value, list):
                 for part in value:
                     if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                        total += len(enc.encode_ordinary(part["text"]))
+                        total += len(ordinary(enc, part["text"]))
             elif key in ("tool_calls", "function_call"):
                 calls = value if isinstance(value, list) else [{"function": value}]
                 for call in calls:
@@ -218,7 +273,7 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
                     if isinstance(fn, Mapping):
                         for part in (fn.get("name"), fn.get("arguments")):
                             if isinstance(part, str):
-                                total += len(enc.encode_ordinary(part))
+                                total += len(ordinary(enc, part))
     return total
 
 

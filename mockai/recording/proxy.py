@@ -37,9 +37,11 @@ REQUEST_DROP = frozenset(
         "trailer",
         "upgrade",
         "accept-encoding",
+        "proxy-authorization",
     }
 )
-"""Not forwarded upstream: hop-by-hop, or set by httpx itself (it decodes gzip for us)."""
+"""Not forwarded upstream: hop-by-hop (Proxy-Authorization is for the proxy in front of mockai, never the
+upstream's business), or set by httpx itself (it decodes gzip for us)."""
 RESPONSE_DROP = frozenset(
     {
         "content-length",
@@ -174,6 +176,7 @@ async def forward(upstream: Upstream, cassette: Cassette, out: Outgoing, client:
     start = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept]
     chunks: list[tuple[float, bytes]] | None = None
     body = b""
+    held = b""  # `data: [DONE]` and what follows: sent only once the recording is durable
     try:
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             chunks, splitter = [], SSESplitter()
@@ -182,7 +185,9 @@ async def forward(upstream: Upstream, cassette: Cassette, out: Outgoing, client:
             t0 = time.perf_counter()
             async for part in response.aiter_bytes():
                 chunks += [(time.perf_counter() - t0, event) for event in splitter.feed(part)]
-                await send({"type": "http.response.body", "body": part, "more_body": True})
+                ready, held = _hold_done(held + part)
+                if ready:
+                    await send({"type": "http.response.body", "body": ready, "more_body": True})
             chunks += [(time.perf_counter() - t0, event) for event in splitter.flush()]
         else:
             body = await response.aread()
@@ -226,12 +231,29 @@ async def forward(upstream: Upstream, cassette: Cassette, out: Outgoing, client:
     client.journal(response.status_code, error_of(response.status_code, body))
     send = client.answer()
     if chunks is not None:
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send({"type": "http.response.body", "body": held, "more_body": False})
         return True
     start.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": start})
     await send({"type": "http.response.body", "body": body})
     return True
+
+
+DONE = b"data: [DONE]"
+
+
+def _hold_done(data: bytes) -> tuple[bytes, bytes]:
+    """`data` split into what may go to the client now and what waits for the recording: the `[DONE]`
+    event on, or a tail that may be its start. A client that sees `[DONE]` takes the stream as complete,
+    so it must not arrive before the recording it vouches for is on disk."""
+    at = data.find(DONE)
+    if at >= 0 and (at == 0 or data[at - 1 : at] == b"\n"):
+        return data[:at], data[at:]
+    for size in range(min(len(DONE) - 1, len(data)), 0, -1):  # a part ending inside "data: [DONE]"
+        start = len(data) - size
+        if DONE.startswith(data[start:]) and (start == 0 or data[start - 1 : start] == b"\n"):
+            return data[:start], data[start:]
+    return data, b""
 
 
 def upstream_error(upstream: Upstream, exc: httpx.HTTPError) -> OpenAIError:

@@ -152,17 +152,14 @@ class RuleEngine:
         the reply would cost quota it does not have): then the rule's counters, `times`, `replies` and
         `next_state` stay as they were, and the reply is still returned, so the caller can say whose answer
         it refused."""
-        while True:
-            ruleset = self._set
-            fitting = [s for s in ruleset.by_endpoint.get(call.endpoint, ()) if s.rule.fits(call)]
-            if not fitting:
-                return None
-            with self._lock:
-                if ruleset is not self._set:
-                    continue  # the rules changed meanwhile: match against the new ones
-                return self._consume(fitting, call, admit)
+        # Rules are matched one by one, in order, and matching stops at the first that answers: a slow rule
+        # after it costs nothing. Under the lock, so the rules cannot change meanwhile; every matcher is
+        # linear in the call (regexes run on RE2), so holding it is short.
+        with self._lock:
+            slots = self._set.by_endpoint.get(call.endpoint, ())
+            return self._consume((s for s in slots if s.rule.fits(call)), call, admit)
 
-    def _consume(self, fitting: list[_Slot], call: Call, admit: Callable[[Reply], bool]) -> Reply | None:
+    def _consume(self, fitting: Iterable[_Slot], call: Call, admit: Callable[[Reply], bool]) -> Reply | None:
         """Under the lock: the reply of the first slot whose gates admit the call; its counters and state move
         on only if `admit` takes the reply."""
         for slot in fitting:

@@ -147,12 +147,87 @@ class _Mapping(dict):  # type: ignore[type-arg]
     key_lines: Mapping[str, int] = {}
 
 
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""A scenario file (or admin text) past this is refused before it is parsed."""
+MAX_ALIASES = 1_000
+"""YAML aliases (`*name`) in one file: enough for shared replies, not for an alias bomb."""
+MAX_NODES = 200_000
+"""Values in a file once its aliases are expanded: what the checks and the rules would walk."""
+MAX_DEPTH = 100
+"""Nesting of YAML collections."""
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML loading (standard tags only) that records lines and duplicate keys."""
+    """Safe YAML loading (standard tags only) that records lines and duplicate keys, and refuses an alias
+    bomb (too many aliases, or too many values once they are expanded) or deep nesting at its line."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[int, str]] = []
+        self.aliases = 0
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _TooMuch(
+                    None,
+                    None,
+                    f"more than {MAX_ALIASES:,} aliases (*name); write the values out",
+                    event.start_mark,  # type: ignore[arg-type]
+                )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooMuch(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_expanded(node)
+        return self.construct_document(node)
+
+
+class _TooMuch(yaml.composer.ComposerError):
+    """A document past one of the loader's limits (not a syntax mistake: no indentation hint)."""
+
+
+def _check_expanded(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES values, at the line of the first collection
+    that does; counted once per distinct node, so the check itself stays linear."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # collections whose children are being counted: one met again is a cycle
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes or (not children_done and id(node) in open_):
+            continue  # counted, or an alias inside itself (the rule checks name that one)
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        parts = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+        if not children_done:
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((n, False) for n in parts if id(n) not in sizes and id(n) not in open_)
+            continue
+        open_.discard(id(node))
+        size = 1 + sum(sizes.get(id(n), 1) for n in parts)
+        if size > MAX_NODES:
+            raise _TooMuch(
+                None,
+                None,
+                f"its aliases expand to more than {MAX_NODES:,} values (an alias bomb?); write less, or "
+                "fewer aliases of aliases",
+                node.start_mark,
+            )
+        sizes[id(node)] = size
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Any:
@@ -181,7 +256,11 @@ def _yaml(text: str, source: str) -> tuple[Any, list[Problem]]:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        reason = f"invalid YAML: {exc.problem or exc.context}. {YAML_HINT}"
+        reason = (
+            f"the scenario is too large: {exc.problem}"
+            if isinstance(exc, _TooMuch)
+            else f"invalid YAML: {exc.problem or exc.context}. {YAML_HINT}"
+        )
         return None, [Problem(source, mark.line + 1 if mark else None, reason)]
     except (yaml.YAMLError, RecursionError, ValueError) as exc:  # ValueError: an int of 4300+ digits
         return None, [Problem(source, None, f"invalid YAML: {exc}")]
@@ -227,6 +306,13 @@ def scenario_from_bytes(data: bytes, source: str) -> Scenario:
 
 def scenario_from_text(text: str, *, source: str = "<text>", name: str | None = None) -> Scenario:
     """A scenario from YAML or JSON text (a file, an admin request body); `source` names it in errors."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        message = (
+            f"the scenario is {size:,} bytes; mockai reads at most {MAX_FILE_BYTES:,} bytes of scenario: "
+            "split it into several files (--scenario takes several)"
+        )
+        raise ScenarioError([Problem(source, None, message)])
     data, problems = _text(text, source)
     if data is None and not problems:
         problems = [Problem(source, None, "the scenario is empty; write at least rules: [...]")]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import re2  # type: ignore[import-untyped]
+
 from mockai.call import ENDPOINTS, Call, content_text
 from mockai.scenario import conversation
 
@@ -310,7 +312,11 @@ class AnyMessage(_Contains):
 
 
 class Regex(Matcher):
-    """`re.search` on the call text; compiled once at load."""
+    """A search on the call text with RE2, compiled once at load: linear in the text whatever the
+    pattern, so no rule can backtrack catastrophically (`(a+)+$` on a long request included).
+
+    The pattern is Python's `re` syntax as far as RE2 has it; RE2 has no lookaround and no
+    backreferences, and a pattern that needs them is refused at load, saying so."""
 
     key, cost = "regex", 5
 
@@ -318,15 +324,29 @@ class Regex(Matcher):
         if not isinstance(value, str):
             raise Invalid(f'expected a regular expression string, e.g. regex: "(?i)thanks"; got {value!r}')
         try:
-            self.pattern = re.compile(value)
+            re.compile(value)  # Python's words for a plain syntax mistake
         except (re.error, OverflowError, RecursionError) as exc:
             raise Invalid(
                 f"invalid regular expression {value!r}: {exc}. Fix it, or use contains for a plain substring."
+            ) from None
+        try:
+            self.pattern = re2.compile(value, _RE2_OPTIONS)
+        except re2.error as exc:
+            reason = exc.args[0].decode("utf-8", "replace") if exc.args else "refused"
+            raise Invalid(
+                f"regular expression {value!r} is not available: {reason}. mockai matches rules with "
+                "RE2, which never backtracks, so there are no lookarounds (?=, (?!, (?<=, (?<!), no "
+                "backreferences and no repeat counts past 1000; rewrite it without them, or use contains "
+                "for a plain substring."
             ) from None
         super().__init__(value)
 
     def matches(self, call: Call) -> bool:
         return self.pattern.search(call.text) is not None
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is the user's Invalid, not a line on stderr
 
 
 class Turn(Matcher):

@@ -67,6 +67,8 @@ class Reloader:
         self._data: tuple[bytes, ...] | None = None
         """The bytes the rules were loaded from (or the last broken edit, so it is reported once)."""
         self._racy = False
+        self._folder: str | None = None
+        """The scenario folder the files were named in (PUT ?file=): each read checks they are still in it."""
         self.reloads = 0
         """How many times rules were swapped in from the files (the first load included)."""
 
@@ -74,14 +76,19 @@ class Reloader:
     def files(self) -> tuple[str, ...]:
         return self.state.scenario_files
 
-    def load(self, files: tuple[str, ...] | None = None) -> list[Scenario]:
+    def load(self, files: tuple[str, ...] | None = None, *, folder: str | None = None) -> list[Scenario]:
         """Read `files` (default: the current ones) and swap their rules in; they become the files to watch.
+        Files named inside a scenario `folder` must still resolve inside it at every later read too.
 
         Raises ScenarioError, keeping the old rules and files, when one cannot be read or has mistakes."""
         with self._lock:
-            files = self.files if files is None else files
-            stamps, data = self._read(files)
-            loaded = self._swap(files, data)
+            if files is not None:
+                stamps, data = self._read(files, folder)
+                loaded = self._swap(files, data)
+                self._folder = folder
+            else:
+                stamps, data = self._read(self.files, self._folder)
+                loaded = self._swap(self.files, data)
             self._remember(stamps, data)
             return loaded
 
@@ -90,6 +97,7 @@ class Reloader:
         with self._lock:
             self.state.scenario_files = ()
             self._stamps, self._data, self._racy = (), None, False
+            self._folder = None
 
     def check(self) -> bool:
         """One look, as the watcher takes it: reload when a file's bytes changed; True when rules were
@@ -102,7 +110,7 @@ class Reloader:
             if stamps == self._stamps and not self._racy:
                 return False
             try:
-                stamps, data = self._read(files)
+                stamps, data = self._read(files, self._folder)
             except ScenarioError as exc:
                 return self._report(stamps, None, exc)
             if data == self._data:
@@ -117,12 +125,26 @@ class Reloader:
         print(f"mockai: reloaded {rules} rule(s) from {', '.join(files)}", file=sys.stderr, flush=True)
         return True
 
-    def _read(self, files: tuple[str, ...]) -> tuple[tuple[Stamp, ...], tuple[bytes, ...]]:
+    def _read(
+        self, files: tuple[str, ...], folder: str | None
+    ) -> tuple[tuple[Stamp, ...], tuple[bytes, ...]]:
         # Stamps first: a write that lands after them changes them, so the next look reads again.
         stamps = tuple(map(stamp, files))
         data = []
         for path in files:
             try:
+                if folder is not None and not Path(path).resolve().is_relative_to(Path(folder).resolve()):
+                    # Nothing of what it points at goes into the message: it is not a scenario file.
+                    raise ScenarioError(
+                        [
+                            Problem(
+                                path,
+                                None,
+                                "no longer resolves inside the scenario folder (a symlink swapped in?); "
+                                "not read. Put the scenario file itself in --scenario-dir.",
+                            )
+                        ]
+                    )
                 data.append(Path(path).read_bytes())
             except OSError as exc:
                 raise ScenarioError(
@@ -196,7 +218,11 @@ def confined(folder: str | None, name: str) -> str:
             "--scenario-dir, without '..'.",
             param="file",
         )
-    if target.suffix.lower() not in SUFFIXES or not target.is_file():
+    try:
+        is_file = target.is_file()
+    except OSError:  # a name too long for the OS, a component that is not a folder
+        is_file = False
+    if target.suffix.lower() not in SUFFIXES or not is_file:
         raise OpenAIError(
             404,
             f"mockai: there is no scenario file {name!r} in the scenario folder (*.yaml, *.yml or *.json).",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,7 +12,7 @@ from mockai.models import catalogue
 from mockai.scenario.files import ScenarioError, parse_scenario
 from mockai.scenario.lint import never_fire
 from mockai.scenario.reload import confined
-from mockai.server.exchange import Exchange
+from mockai.server.exchange import Exchange, parse_json
 from mockai.server.state import MockState
 from mockai.version import __version__
 from mockai.wire import JSON, json_bytes, send_body
@@ -47,10 +47,7 @@ async def _reply(ex: Exchange, body: Any, status: int = 200) -> None:
 
 async def _json_body(state: MockState, ex: Exchange) -> Any:
     raw = await ex.read_body(state.settings.max_body_bytes)
-    try:
-        return json.loads(raw.decode("utf-8-sig")) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise errors.bad_json() from None
+    return parse_json(raw) if raw.strip() else {}
 
 
 async def health(state: MockState, ex: Exchange) -> None:
@@ -66,8 +63,27 @@ async def reset(state: MockState, ex: Exchange) -> None:
 
 
 async def requests(state: MockState, ex: Exchange) -> None:
+    """The journal, oldest first; `?after=SEQ&limit=N` pages through it (`has_more` says when to go on)."""
     _authorise(state, ex)
-    await _reply(ex, {"object": "list", "data": [e.as_json() for e in state.journal.entries()]})
+    query = parse_qs(ex.query, keep_blank_values=True)
+    after, limit = _whole(query, "after", 0), _whole(query, "limit", None)
+    entries, more = state.journal.page(after or 0, limit)
+    await _reply(ex, {"object": "list", "data": [e.as_json() for e in entries], "has_more": more})
+
+
+def _whole(query: dict[str, list[str]], name: str, default: int | None) -> int | None:
+    if name not in query:
+        return default
+    text = query[name][-1]
+    if not text.isdigit() or len(text) > 18 or (name == "limit" and int(text) < 1):
+        least = 1 if name == "limit" else 0
+        raise errors.OpenAIError(
+            400,
+            f"mockai: {name} must be a whole number of at least {least}, e.g. ?after=120&limit=100; "
+            f"got {text[:40]!r}.",
+            param=name,
+        )
+    return int(text)
 
 
 async def clock(state: MockState, ex: Exchange) -> None:
@@ -104,14 +120,15 @@ async def scenario(state: MockState, ex: Exchange) -> None:
     if "file" in query:
         path = confined(state.settings.scenario_dir, query["file"][-1])
         try:
-            state.reloader.load((path,))
+            # Parsing a file: not on the event loop. Later reloads check it is still inside the folder.
+            await asyncio.to_thread(state.reloader.load, (path,), folder=state.settings.scenario_dir)
         except ScenarioError as exc:
             raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}", param="file") from None
         await _reply(ex, {"status": "ok", "rules": len(state.rules.rules)})
         return
     body = await _json_body(state, ex)
     try:
-        parsed = parse_scenario(body, name="admin")
+        parsed = await asyncio.to_thread(parse_scenario, body, name="admin")
     except ScenarioError as exc:
         raise errors.OpenAIError(400, f"mockai: the scenario has mistakes: {exc}") from None
     state.reloader.forget()  # first: the rules are the admin's now, no watcher may load files over them
@@ -145,7 +162,7 @@ async def reload(state: MockState, ex: Exchange) -> None:
             "/_mockai/scenario?file=NAME.",
         )
     try:
-        state.reloader.load()
+        await asyncio.to_thread(state.reloader.load)
     except ScenarioError as exc:
         raise errors.OpenAIError(
             400, f"mockai: the scenario files have mistakes; the old rules stay: {exc}"

@@ -16,6 +16,9 @@ from mockai.server import admin, pipeline, stored
 from mockai.server.exchange import Exchange
 from mockai.server.state import MockState
 
+MAX_HEADER_BYTES = 64 * 1024
+"""Request headers past this many bytes (names and values) get a 431."""
+
 
 class MockApp:
     """mockai's ASGI application over one `MockState`."""
@@ -54,6 +57,14 @@ class MockApp:
 
     async def route(self, ex: Exchange) -> None:
         path, method = ex.path, ex.method
+        size = sum(len(k) + len(v) for k, v in ex.scope["headers"])
+        if size > MAX_HEADER_BYTES:
+            # [UNVERIFIED] text: OpenAI's edge answers 431 without a documented body.
+            raise errors.OpenAIError(
+                431,
+                f"Request Header Fields Too Large: the request's headers are {size:,} bytes; mockai takes "
+                f"at most {MAX_HEADER_BYTES:,}.",
+            )
         if path.startswith("/_mockai/images/") and method in ("GET", "HEAD"):
             await stored.image(self.state, ex)
             return

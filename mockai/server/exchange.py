@@ -91,12 +91,7 @@ class Exchange:
 
     async def read_json(self, limit: int) -> Any:
         """The body parsed as JSON (strict UTF-8, a BOM allowed); OpenAI's 400 when it is not JSON."""
-        raw = await self.read_body(limit)
-        try:
-            # json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
-            body = json.loads(raw.decode("utf-8-sig"))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise errors.bad_json() from None
+        body = parse_json(await self.read_body(limit))
         self.body = body
         return body
 
@@ -111,3 +106,19 @@ class Exchange:
             "x-request-id": self.request_id,
             **ratelimit,
         }
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """`raw` parsed as strict JSON (UTF-8, a BOM allowed); OpenAI's 400 when it is not JSON.
+
+    Python's json accepts `NaN`, `Infinity` and `-Infinity`, which JSON does not have: the live API
+    answers them with its bad-JSON 400, and so does this."""
+    try:
+        # json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise errors.bad_json() from None

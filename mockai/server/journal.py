@@ -1,7 +1,8 @@
 """The journal: what each request asked and what mockai answered, for assertions.
 
-A bounded ring buffer, so a long CI run cannot grow memory without limit. Secrets in headers are
-masked before an entry is stored.
+Bounded twice, so a long CI run or a hostile client cannot grow memory without limit: at most `size`
+entries and `max_bytes` of them (the oldest go first), and a body past `body_bytes` is kept as a marker
+with its first bytes instead. Secrets in headers are masked before an entry is stored.
 """
 
 from __future__ import annotations
@@ -41,30 +42,71 @@ class Entry:
         }
 
 
-class Journal:
-    """A thread-safe ring buffer of entries, newest last."""
+ENTRY_OVERHEAD = 512
+"""Bytes an entry costs besides its body and headers (its fields, the reply), for the byte bound."""
 
-    def __init__(self, size: int = 10_000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
+
+def truncated(raw: bytes, limit: int) -> dict[str, Any]:
+    """What the journal keeps of a body past `limit` bytes: a marker saying so, and its first bytes."""
+    return {
+        "mockai_truncated": f"the body was {len(raw):,} bytes; the journal keeps bodies up to {limit:,} "
+        "bytes (journal_body_bytes), so here are its first bytes",
+        "bytes": len(raw),
+        "head": raw[:limit].decode("utf-8", "replace"),
+    }
+
+
+class Journal:
+    """A thread-safe ring buffer of entries, newest last, bounded in entries and in bytes."""
+
+    def __init__(
+        self, size: int = 10_000, max_bytes: int = 128 * 1024 * 1024, body_bytes: int = 1024 * 1024
+    ) -> None:
+        self._entries: deque[tuple[Entry, int]] = deque()
         self._lock = threading.Lock()
         self._seq = 0
+        self.size, self.max_bytes, self.body_bytes = size, max_bytes, body_bytes
+        self._bytes = 0
 
-    def record(self, **fields: Any) -> Entry:
+    def record(self, raw: bytes | None = None, **fields: Any) -> Entry:
+        """Store one entry; `raw`, the body's bytes, is what it costs (past `body_bytes`, only a marker)."""
+        cost = ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in fields.get("headers", {}).items())
+        if raw is not None and len(raw) > self.body_bytes:
+            fields["json"] = truncated(raw, self.body_bytes)
+            cost += self.body_bytes
+        else:
+            cost += len(raw) if raw is not None else 0
         with self._lock:
             self._seq += 1
             entry = Entry(seq=self._seq, **fields)
-            self._entries.append(entry)
+            self._entries.append((entry, cost))
+            self._bytes += cost
+            while len(self._entries) > self.size or (self._bytes > self.max_bytes and len(self._entries) > 1):
+                self._bytes -= self._entries.popleft()[1]
             return entry
+
+    def page(self, after: int = 0, limit: int | None = None) -> tuple[list[Entry], bool]:
+        """Entries numbered past `after`, at most `limit` of them, oldest first; and whether more follow."""
+        with self._lock:
+            found = [e for e, _ in self._entries if e.seq > after]
+        if limit is None or len(found) <= limit:
+            return found, False
+        return found[:limit], True
+
+    @property
+    def bytes(self) -> int:
+        """What the entries kept cost, as the byte bound counts it."""
+        return self._bytes
 
     def entries(self) -> list[Entry]:
         with self._lock:
-            return list(self._entries)
+            return [e for e, _ in self._entries]
 
     def clear(self) -> None:
         """Forget every entry; numbering starts again at 1, as on a fresh server."""
         with self._lock:
             self._entries.clear()
-            self._seq = 0
+            self._seq = self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)

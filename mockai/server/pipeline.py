@@ -42,6 +42,8 @@ from mockai.wire import JSON, error_layout, json_bytes, send_body, send_stream
 
 GENERATED = Reply()
 """The reply when nothing is scripted: every field is the generator's."""
+LARGE_BODY = 256 * 1024
+"""Bodies past this many bytes are checked and counted in a worker thread, so other requests go on."""
 STREAM_ERROR = errors.OpenAIError(
     500, "The server had an error while processing your request. Sorry about that!", type="server_error"
 ).body()
@@ -59,7 +61,10 @@ async def answer(
         if model_from_path is not None:
             body = ex.body = {**body, "model": model_from_path}
         ctx = context(state, ex, endpoint.name, body)
-        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+        if len(ex.raw or b"") > LARGE_BODY:  # counting megabytes of tokens takes seconds: not on the loop
+            plan = await asyncio.to_thread(endpoint.prepare, body, ctx, ex.api_key, ex.headers)
+        else:
+            plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
     except errors.OpenAIError:
         if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
             return
@@ -316,6 +321,7 @@ def journal(
     if why is not None:
         reply["why"] = why
     state.journal.record(
+        raw=ex.raw,
         method=ex.method,
         path=ex.path,
         headers=mask_headers(ex.headers),

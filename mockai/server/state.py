@@ -57,7 +57,7 @@ class MockState:
             settings=settings,
             as_of=settings.as_of or catalogue.today(),
             seed=settings.seed,
-            journal=Journal(settings.journal_size),
+            journal=Journal(settings.journal_size, settings.journal_bytes, settings.journal_body_bytes),
             limiter=RateLimiter(limits, enforce=settings.rpm is not None or settings.tpm is not None),
             rules=RuleEngine(seed=settings.seed),
             strict=settings.strict,
