@@ -221,7 +221,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=1000, help="SDK calls per pass, per transport")
     parser.add_argument("--sizes", default="10,10000,100000", help="cassette sizes")
     parser.add_argument(
-        "--no-peers", action="store_true", help="skip Prism and mockllm (no npm / pip installs)"
+        "--no-peers", action="store_true", help="skip the peers: Prism, aimock, llmock, mockllm (no npm / pip installs)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="1 round of 2 s, 200 calls, cassettes up to 10,000: a smoke test"
