@@ -20,6 +20,7 @@ from typing import Any
 import tiktoken
 
 from mockai.errors import MockAIError
+from mockai.memo import Memo
 
 ENDOFTEXT = "<|endoftext|>"
 FIM = {"<|fim_prefix|>": 0, "<|fim_middle|>": 1, "<|fim_suffix|>": 2}
@@ -188,7 +189,14 @@ def encode(encoding: str, text: str) -> list[int]:
 
 
 def count(encoding: str, text: str) -> int:
-    return len(encode(encoding, text))
+    """Tokens in `text`, memoised per distinct (encoding, text): a suite resends the same prompts."""
+    key = (encoding, text)
+    found = _COUNTS.get(key)
+    return found if found is not None else _COUNTS.put(key, len(encode(encoding, text)))
+
+
+_COUNTS: Memo[tuple[str, str], int] = Memo(entries=8192, size=8_000_000, size_of=lambda key: len(key[1]))
+"""Bounded: 8,192 strings and 8 M characters of them at most."""
 
 
 def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], legacy_0301: bool = False) -> int:
@@ -198,19 +206,18 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
     count their function names and arguments ([UNVERIFIED]: the cookbook gives no rule for them).
     """
     per_message, per_name = (4, -1) if legacy_0301 else (3, 1)
-    enc = get_encoding(encoding)
     total = 3  # every reply is primed with <|start|>assistant<|message|>
     for message in messages:
         total += per_message
         for key, value in message.items():
             if isinstance(value, str):
-                total += len(enc.encode_ordinary(value))
+                total += count(encoding, value)
                 if key == "name":
                     total += per_name
             elif key == "content" and isinstance(value, list):
                 for part in value:
                     if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                        total += len(enc.encode_ordinary(part["text"]))
+                        total += count(encoding, part["text"])
             elif key in ("tool_calls", "function_call"):
                 calls = value if isinstance(value, list) else [{"function": value}]
                 for call in calls:
@@ -218,7 +225,7 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
                     if isinstance(fn, Mapping):
                         for part in (fn.get("name"), fn.get("arguments")):
                             if isinstance(part, str):
-                                total += len(enc.encode_ordinary(part))
+                                total += count(encoding, part)
     return total
 
 
@@ -229,14 +236,13 @@ def count_tools(encoding: str, functions: Iterable[Mapping[str, Any]], func_init
     `func_init` is 10 for gpt-3.5-turbo/gpt-4 and 7 for gpt-4o and later.
     """
     prop_init, prop_key, enum_init, enum_item, func_end = 3, 3, -3, 3, 12
-    enc = get_encoding(encoding)
     total = 0
     any_function = False
     for fn in functions:
         any_function = True
         name = str(fn.get("name", ""))
         desc = str(fn.get("description", "") or "").removesuffix(".")
-        total += func_init + len(enc.encode_ordinary(f"{name}:{desc}"))
+        total += func_init + count(encoding, f"{name}:{desc}")
         params = fn.get("parameters")
         props = params.get("properties") if isinstance(params, Mapping) else None
         if isinstance(props, Mapping) and props:
@@ -249,11 +255,9 @@ def count_tools(encoding: str, functions: Iterable[Mapping[str, Any]], func_init
                 if isinstance(prop.get("enum"), list):
                     total += enum_init
                     for item in prop["enum"]:
-                        total += enum_item + len(enc.encode_ordinary(str(item)))
-                total += len(
-                    enc.encode_ordinary(
-                        f"{key}:{p_type if isinstance(p_type, str) else json.dumps(p_type)}:{p_desc}"
-                    )
+                        total += enum_item + count(encoding, str(item))
+                total += count(
+                    encoding, f"{key}:{p_type if isinstance(p_type, str) else json.dumps(p_type)}:{p_desc}"
                 )
     return total + func_end if any_function else 0
 

@@ -30,6 +30,7 @@ from mockai.endpoints import models
 from mockai.endpoints.contract import Endpoint, Stream
 from mockai.endpoints.uploads import MAX_UPLOAD_BYTES, parse_form
 from mockai.generation import generator
+from mockai.memo import Memo
 from mockai.recording import keys, proxy
 from mockai.recording.session import CassetteSession
 from mockai.reply import Reply
@@ -57,7 +58,8 @@ async def answer(
         body = await _read(state, ex, endpoint)
         if model_from_path is not None:
             body = ex.body = {**body, "model": model_from_path}
-        ctx = context(state, ex, endpoint.name, body)
+        raw = ex.raw if model_from_path is None and not endpoint.form else None
+        ctx = context(state, ex, endpoint.name, body, raw)
         plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
     except errors.OpenAIError:
         if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
@@ -200,11 +202,29 @@ async def _read(state: MockState, ex: Exchange, endpoint: Endpoint[Any]) -> dict
     return body
 
 
-def context(state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, Any]) -> Ctx:
-    """What rendering needs besides the body: the clock, the seed, and the digest every id derives from."""
-    digest = generator.digest(state.seed, endpoint, body)
+def context(
+    state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, Any], raw: bytes | None = None
+) -> Ctx:
+    """What rendering needs besides the body: the clock, the seed, and the digest every id derives from.
+
+    `raw`: the bytes `body` was parsed from, as they came: the same bytes give the same digest, so a
+    repeated request takes it from a bounded memo instead of hashing the canonical JSON again."""
+    if raw is None:
+        digest = generator.digest(state.seed, endpoint, body)
+    else:
+        key = (state.seed, endpoint, raw)
+        found = _DIGESTS.get(key)
+        digest = (
+            found if found is not None else _DIGESTS.put(key, generator.digest(state.seed, endpoint, body))
+        )
     created = int(time.time()) if state.settings.real_time else generator.created(state.as_of, digest)
     return Ctx(as_of=state.as_of, seed=state.seed, digest=digest, created=created, path=ex.path)
+
+
+_DIGESTS: Memo[tuple[int, str, bytes], bytes] = Memo(
+    entries=4096, size=16_000_000, size_of=lambda k: len(k[2])
+)
+"""Request bytes -> digest: 4,096 bodies and 16 MB of them at most."""
 
 
 def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> errors.OpenAIError:
