@@ -58,11 +58,39 @@ _NEVER = sys.maxsize
 def raw_headers(
     content_type: str, headers: Mapping[str, str], length: int | None = None
 ) -> list[tuple[bytes, bytes]]:
-    out = [(b"content-type", content_type.encode("latin-1"))]
+    out = [_pair("content-type", content_type)]
     if length is not None:
         out.append((b"content-length", str(length).encode()))
-    out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    out += [_pair(k, v) for k, v in headers.items()]
     return out
+
+
+def _pair(name: str, value: str) -> tuple[bytes, bytes]:
+    """A header encoded for ASGI; most are the same in every answer, so their bytes are kept (bounded)."""
+    found = _PAIRS.get((name, value))
+    if found is None:
+        found = (name.encode("latin-1"), value.encode("latin-1"))
+        if name in _VARYING:
+            return found
+        if len(_PAIRS) >= 4096:
+            _PAIRS.clear()  # varying values (request ids, remaining quota) must not grow it without end
+        _PAIRS[(name, value)] = found
+    return found
+
+
+_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_VARYING = frozenset(
+    {
+        "x-request-id",
+        "openai-processing-ms",
+        "content-length",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+    }
+)
+"""Headers whose value changes from answer to answer: encoded each time, never kept."""
 
 
 async def send_body(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.types import Receive, Scope, Send
 
 from mockai import errors
@@ -94,9 +95,18 @@ class Exchange:
         raw = await self.read_body(limit)
         try:
             # json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
-            body = json.loads(raw.decode("utf-8-sig"))
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
             raise errors.bad_json() from None
+        try:
+            body = orjson.loads(text)
+        except (orjson.JSONDecodeError, RecursionError):
+            # What orjson refuses and json takes (NaN, ints past 64 bits, escaped lone surrogates, deep
+            # nesting up to the recursion limit) is parsed as before; where both parse, both agree.
+            try:
+                body = json.loads(text)
+            except (ValueError, RecursionError):
+                raise errors.bad_json() from None
         self.body = body
         return body
 
