@@ -58,23 +58,23 @@ _NEVER = sys.maxsize
 def raw_headers(
     content_type: str, headers: Mapping[str, str], length: int | None = None
 ) -> list[tuple[bytes, bytes]]:
-    out = [_pair("content-type", content_type)]
+    pairs = _PAIRS
+    out = [pairs.get(("content-type", content_type)) or _pair(("content-type", content_type))]
     if length is not None:
         out.append((b"content-length", str(length).encode()))
-    out += [_pair(k, v) for k, v in headers.items()]
+    for item in headers.items():
+        out.append(pairs.get(item) or _pair(item))
     return out
 
 
-def _pair(name: str, value: str) -> tuple[bytes, bytes]:
+def _pair(item: tuple[str, str]) -> tuple[bytes, bytes]:
     """A header encoded for ASGI; most are the same in every answer, so their bytes are kept (bounded)."""
-    found = _PAIRS.get((name, value))
-    if found is None:
-        found = (name.encode("latin-1"), value.encode("latin-1"))
-        if name in _VARYING:
-            return found
+    name, value = item
+    found = (name.encode("latin-1"), value.encode("latin-1"))
+    if name not in _VARYING:
         if len(_PAIRS) >= 4096:
-            _PAIRS.clear()  # varying values (request ids, remaining quota) must not grow it without end
-        _PAIRS[(name, value)] = found
+            _PAIRS.clear()  # values scripted per rule must not grow it without end
+        _PAIRS[item] = found
     return found
 
 
