@@ -209,3 +209,45 @@ def test_a_short_scripted_answer_reads_as_pinned(scripted: httpx.Client) -> None
         "refusal": None,
         "annotations": [],
     }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A repeated request takes its checked plan and rendered body from bounded memos: nothing else may show it.
+
+HELLO = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
+
+
+def test_a_repeated_request_still_walks_a_rules_replies_in_turn(http: httpx.Client, state: MockState) -> None:
+    state.rules.add_rule({"match": {"contains": "hello"}, "replies": ["one", "two"]})
+    answers = [http.post("/v1/chat/completions", json=HELLO).json() for _ in range(3)]
+    assert [a["choices"][0]["message"]["content"] for a in answers] == ["one", "two", "two"]
+    assert len({a["id"] for a in answers}) == 1  # the id derives from the request, not from the reply
+
+
+def test_a_repeated_request_is_journaled_each_time_with_its_own_key_masked(
+    http: httpx.Client, state: MockState
+) -> None:
+    for key in ("sk-first-0123456789abcdef", "sk-second-0123456789abcdef"):
+        http.post("/v1/chat/completions", json=HELLO, headers={"Authorization": f"Bearer {key}"})
+    assert [e.headers["authorization"] for e in state.journal.entries()] == [
+        "Bearer sk-first*************cdef",
+        "Bearer sk-secon*************cdef",
+    ]
+
+
+def test_a_repeated_request_on_another_day_is_checked_and_dated_on_that_day(
+    http: httpx.Client, state: MockState
+) -> None:
+    set_date(state, "2025-06-01")
+    first = http.post("/v1/chat/completions", json=HELLO).json()
+    set_date(state, "2025-06-02")
+    second = http.post("/v1/chat/completions", json=HELLO).json()
+    assert second["created"] - first["created"] == 86_400
+    set_date(state, "2023-01-01")  # before gpt-4o-mini was released
+    assert http.post("/v1/chat/completions", json=HELLO).status_code == 404
+
+
+def test_a_refused_request_is_refused_again_when_repeated(http: httpx.Client, state: MockState) -> None:
+    bad = {**HELLO, "temperature": 9}
+    statuses = [http.post("/v1/chat/completions", json=bad).status_code for _ in range(2)]
+    assert statuses == [400, 400]

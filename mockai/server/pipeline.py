@@ -19,6 +19,7 @@ admin API never go through the cassette.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Any
 from mockai import errors
 from mockai.call import Ctx
 from mockai.endpoints import models
-from mockai.endpoints.contract import Endpoint, Stream
+from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.uploads import MAX_UPLOAD_BYTES, parse_form
 from mockai.generation import generator
 from mockai.memo import Memo
@@ -60,7 +61,7 @@ async def answer(
             body = ex.body = {**body, "model": model_from_path}
         raw = ex.raw if model_from_path is None and not endpoint.form else None
         ctx = context(state, ex, endpoint.name, body, raw)
-        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+        plan = prepared(state, ex, endpoint, body, ctx, raw)
     except errors.OpenAIError:
         if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
             return
@@ -113,7 +114,7 @@ async def answer(
     # 4. Render, 5. journal.
     headers = ex.headers_out(decision.headers)
     headers["openai-model"] = plan.resolved.name
-    rendered = endpoint.render(plan, reply, ctx)
+    rendered = render(state, ex, endpoint, plan, reply, ctx, raw)
     journal(state, ex, 200, reply.source, why=why)
     if isinstance(rendered, Stream):
         send = ex.answer()
@@ -225,6 +226,63 @@ _DIGESTS: Memo[tuple[int, str, bytes], bytes] = Memo(
     entries=4096, size=16_000_000, size_of=lambda k: len(k[2])
 )
 """Request bytes -> digest: 4,096 bodies and 16 MB of them at most."""
+
+
+def prepared(
+    state: MockState, ex: Exchange, endpoint: Endpoint[Any], body: dict[str, Any], ctx: Ctx, raw: bytes | None
+) -> Any:
+    """`endpoint.prepare`, memoised by the request's bytes, path, simulated date and seed (bounded).
+
+    A suite sends the same request over and over, and its checks, model resolution and token counts depend
+    on nothing else; a repeat takes the first one's plan with its own `Call` (its parsed body, key and
+    headers, which rules match on). A refused request is never kept: it is checked every time."""
+    if raw is None:
+        return endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+    key = (endpoint.name, ex.path, state.as_of, state.seed, raw)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+        return _PLANS.put(key, plan) if dataclasses.is_dataclass(plan) else plan
+    call = dataclasses.replace(plan.call, body=body, api_key=ex.api_key, headers=ex.headers)
+    return dataclasses.replace(plan, call=call)
+
+
+def render(
+    state: MockState,
+    ex: Exchange,
+    endpoint: Endpoint[Any],
+    plan: Any,
+    reply: Reply,
+    ctx: Ctx,
+    raw: bytes | None,
+) -> Body | Stream:
+    """`endpoint.render`; a whole body is memoised (bounded) by the request's bytes, the clock and the reply.
+
+    The same request, seed and date with the same reply render the same bytes, ids and `created` included;
+    streams, real-time clocks and replies that cannot be hashed are rendered every time."""
+    if raw is None or state.settings.real_time:
+        return endpoint.render(plan, reply, ctx)
+    try:
+        key = (endpoint.name, ex.path, ctx.as_of, ctx.digest, ctx.created, reply, raw)
+        hash(key)
+    except TypeError:  # a reply with a mapping in it (usage, error headers)
+        return endpoint.render(plan, reply, ctx)
+    found = _BODIES.get(key)
+    if found is not None:
+        return found
+    rendered = endpoint.render(plan, reply, ctx)
+    if isinstance(rendered, Body) and len(rendered.data) <= MAX_MEMO_BODY:
+        _BODIES.put(key, rendered)
+    return rendered
+
+
+_PLANS: Memo[tuple[str, str, Any, int, bytes], Any] = Memo(
+    entries=1024, size=8_000_000, size_of=lambda k: len(k[-1])
+)
+"""Request bytes -> checked plan: 1,024 requests and 8 MB of them at most."""
+MAX_MEMO_BODY = 32_768
+_BODIES: Memo[tuple[Any, ...], Body] = Memo(entries=512, size=8_000_000, size_of=lambda k: len(k[-1]))
+"""Request bytes and reply -> rendered body: 512 bodies of at most 32 KB each, and 8 MB of requests."""
 
 
 def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> errors.OpenAIError:
