@@ -231,7 +231,7 @@ def test_a_repeated_request_is_journaled_each_time_with_its_own_key_masked(
         http.post("/v1/chat/completions", json=HELLO, headers={"Authorization": f"Bearer {key}"})
     assert [e.headers["authorization"] for e in state.journal.entries()] == [
         "Bearer sk-first*************cdef",
-        "Bearer sk-secon*************cdef",
+        "Bearer sk-secon**************cdef",
     ]
 
 
