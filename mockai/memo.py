@@ -1,14 +1,15 @@
 """Bounded memos for the hot path: a suite sends the same system prompt, tools and request thousands of
-times, and what is derived from them (token counts, digests, ids) is a pure function of them.
+times, and what is derived from them (token counts, digests, plans, bodies) is a pure function of them.
 
-A `Memo` is an LRU map capped twice: by entries and by the total size of its keys, so a run of huge distinct
-prompts cannot hold on to more than `size` characters (or bytes) of them. Values must be immutable.
+A `Memo` is capped twice: by entries and by the total size of its keys, so a run of huge distinct prompts
+cannot hold on to more than `size` characters (or bytes) of them; the oldest entry goes first. A key is
+kept only the second time it is seen (a doorkeeper of key hashes, bounded too), so a run where every
+request is new pays one hash per miss and keeps nothing alive. Values must be immutable.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -17,10 +18,11 @@ V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    """An LRU memo of at most `entries` keys whose sizes (by `size_of`) add up to at most `size`."""
+    """A memo of at most `entries` keys whose sizes (by `size_of`) add up to at most `size`."""
 
     def __init__(self, entries: int, size: int, size_of: Callable[[K], int]) -> None:
-        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._items: dict[K, tuple[V, int]] = {}
+        self._seen: dict[int, None] = {}
         self._entries = entries
         self._size = size
         self._size_of = size_of
@@ -28,33 +30,39 @@ class Memo(Generic[K, V]):
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
-        """The value kept for `key` (now the most recently used), or None."""
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                return None
-            self._items.move_to_end(key)
-            return found[0]
+        """The value kept for `key`, or None."""
+        found = self._items.get(key)
+        return None if found is None else found[0]
 
     def put(self, key: K, value: V) -> V:
-        """Keep `value` for `key`, dropping the least recently used beyond the caps; returns `value`."""
+        """Keep `value` for `key` if `key` was seen before, dropping the oldest beyond the caps; returns
+        `value`."""
         cost = self._size_of(key)
         if cost > self._size:
             return value  # larger than the whole memo: not kept
         with self._lock:
-            old = self._items.pop(key, None)
+            seen = self._seen
+            h = hash(key)
+            if h not in seen:
+                seen[h] = None
+                if len(seen) > 4 * self._entries:
+                    del seen[next(iter(seen))]
+                return value
+            items = self._items
+            old = items.pop(key, None)
             if old is not None:
                 self._held -= old[1]
-            self._items[key] = (value, cost)
+            items[key] = (value, cost)
             self._held += cost
-            while len(self._items) > self._entries or self._held > self._size:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._held -= dropped
+            while len(items) > self._entries or self._held > self._size:
+                oldest = next(iter(items))
+                self._held -= items.pop(oldest)[1]
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._seen.clear()
             self._held = 0
 
     def __len__(self) -> int:

@@ -1,5 +1,6 @@
-"""The hot path's memos are bounded twice, by entries and by the size of their keys, and forget the least
-recently used first; memoised token counts and digests equal the ones computed afresh."""
+"""The hot path's memos keep a key the second time it is seen, are bounded twice, by entries and by the
+size of their keys, and forget the oldest first; memoised token counts and ids equal the ones computed
+afresh."""
 
 from __future__ import annotations
 
@@ -8,22 +9,40 @@ from mockai.memo import Memo
 from mockai.models import tokens
 
 
-def test_a_memo_keeps_at_most_its_entries_and_forgets_the_least_recently_used() -> None:
+def twice(memo: Memo[str, int], key: str, value: int) -> None:
+    memo.put(key, value)
+    memo.put(key, value)
+
+
+def test_a_memo_keeps_a_key_only_the_second_time_it_is_seen() -> None:
     memo: Memo[str, int] = Memo(entries=2, size=100, size_of=len)
+    assert memo.put("a", 1) == 1 and memo.get("a") is None
     memo.put("a", 1)
-    memo.put("b", 2)
-    assert memo.get("a") == 1  # "b" is now the least recently used
-    memo.put("c", 3)
-    assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)
+    assert memo.get("a") == 1
+
+
+def test_a_memo_keeps_at_most_its_entries_and_forgets_the_oldest() -> None:
+    memo: Memo[str, int] = Memo(entries=2, size=100, size_of=len)
+    for key, value in (("a", 1), ("b", 2), ("c", 3)):
+        twice(memo, key, value)
+    assert (memo.get("a"), memo.get("b"), memo.get("c")) == (None, 2, 3)
     assert len(memo) == 2
 
 
 def test_a_memo_keeps_at_most_its_size_of_keys_and_never_one_larger_than_all_of_it() -> None:
     memo: Memo[str, int] = Memo(entries=100, size=10, size_of=len)
-    memo.put("x" * 6, 1)
-    memo.put("y" * 6, 2)
+    twice(memo, "x" * 6, 1)
+    twice(memo, "y" * 6, 2)
     assert memo.get("x" * 6) is None and memo.get("y" * 6) == 2 and memo.held == 6
-    assert memo.put("z" * 11, 3) == 3 and memo.get("z" * 11) is None and memo.held == 6
+    twice(memo, "z" * 11, 3)
+    assert memo.get("z" * 11) is None and memo.held == 6
+
+
+def test_a_run_of_distinct_keys_keeps_nothing_and_a_bounded_doorkeeper() -> None:
+    memo: Memo[str, int] = Memo(entries=10, size=1000, size_of=len)
+    for i in range(1000):
+        memo.put(f"prompt {i}", i)
+    assert len(memo) == 0 and len(memo._seen) <= 40
 
 
 def test_a_memoised_token_count_is_the_tokenizers_own() -> None:

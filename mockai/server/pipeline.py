@@ -19,14 +19,13 @@ admin API never go through the cassette.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockai import errors
-from mockai.call import Ctx
+from mockai.call import Call, Ctx
 from mockai.endpoints import models
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.uploads import MAX_UPLOAD_BYTES, parse_form
@@ -61,12 +60,11 @@ async def answer(
             body = ex.body = {**body, "model": model_from_path}
         raw = ex.raw if model_from_path is None and not endpoint.form else None
         ctx = context(state, ex, endpoint.name, body, raw)
-        plan = prepared(state, ex, endpoint, body, ctx, raw)
+        plan, call = prepared(state, ex, endpoint, body, ctx, raw)
     except errors.OpenAIError:
         if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
             return
         raise
-    call = plan.call
 
     # 2. Choose the reply source; the limiter's say comes with the choice, so a refused rule is not used up.
     decision: Decision | None = None
@@ -230,21 +228,25 @@ _DIGESTS: Memo[tuple[int, str, bytes], bytes] = Memo(
 
 def prepared(
     state: MockState, ex: Exchange, endpoint: Endpoint[Any], body: dict[str, Any], ctx: Ctx, raw: bytes | None
-) -> Any:
+) -> tuple[Any, Call]:
     """`endpoint.prepare`, memoised by the request's bytes, path, simulated date and seed (bounded).
 
     A suite sends the same request over and over, and its checks, model resolution and token counts depend
     on nothing else; a repeat takes the first one's plan with its own `Call` (its parsed body, key and
-    headers, which rules match on). A refused request is never kept: it is checked every time."""
+    headers, which rules match on). A refused request is never kept: it is checked every time.
+
+    Returns the plan, for rendering (the first request's: its content is this one's), and this request's
+    `Call`, for the rules, the limiter and the journal."""
     if raw is None:
-        return endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+        return plan, plan.call
     key = (endpoint.name, ex.path, state.as_of, state.seed, raw)
     plan = _PLANS.get(key)
     if plan is None:
-        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
-        return _PLANS.put(key, plan) if dataclasses.is_dataclass(plan) else plan
-    call = dataclasses.replace(plan.call, body=body, api_key=ex.api_key, headers=ex.headers)
-    return dataclasses.replace(plan, call=call)
+        plan = _PLANS.put(key, endpoint.prepare(body, ctx, ex.api_key, ex.headers))
+        return plan, plan.call
+    first = plan.call
+    return plan, Call(first.endpoint, first.model, body, first.text, ex.api_key, ex.headers)
 
 
 def render(
@@ -259,14 +261,13 @@ def render(
     """`endpoint.render`; a whole body is memoised (bounded) by the request's bytes, the clock and the reply.
 
     The same request, seed and date with the same reply render the same bytes, ids and `created` included;
-    streams, real-time clocks and replies that cannot be hashed are rendered every time."""
-    if raw is None or state.settings.real_time:
+    streams, real-time clocks and replies with scripted usage or endpoint extras are rendered every time.
+    (An error reply is never rendered, and pacing and faults only shape streams.)"""
+    if raw is None or state.settings.real_time or reply.usage or reply.extra:
         return endpoint.render(plan, reply, ctx)
-    try:
-        key = (endpoint.name, ex.path, ctx.as_of, ctx.digest, ctx.created, reply, raw)
-        hash(key)
-    except TypeError:  # a reply with a mapping in it (usage, error headers)
-        return endpoint.render(plan, reply, ctx)
+    r = reply
+    said = (r.text, r.tool_calls, r.function_call, r.refusal, r.finish_reason, r.embedding, r.source)
+    key = (endpoint.name, ex.path, ctx.as_of, ctx.digest, ctx.created, said, raw)
     found = _BODIES.get(key)
     if found is not None:
         return found
