@@ -251,3 +251,14 @@ def test_a_refused_request_is_refused_again_when_repeated(http: httpx.Client, st
     bad = {**HELLO, "temperature": 9}
     statuses = [http.post("/v1/chat/completions", json=bad).status_code for _ in range(2)]
     assert statuses == [400, 400]
+
+
+def test_json_that_orjson_refuses_but_json_allows_is_still_read(http: httpx.Client, state: MockState) -> None:
+    # An int past 64 bits and an escaped lone surrogate: valid JSON, parsed by json.loads as before.
+    raw = (
+        b'{"model": "gpt-4o-mini", "seed": 123456789012345678901234567890, '
+        b'"messages": [{"role": "user", "content": "hi \\ud800"}]}'
+    )
+    response = http.post("/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+    assert "We could not parse the JSON body" not in response.text
+    assert state.journal.entries()[-1].json["seed"] == 123456789012345678901234567890
