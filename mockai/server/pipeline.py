@@ -281,9 +281,10 @@ _PLANS: Memo[tuple[str, str, Any, int, bytes], Any] = Memo(
     entries=1024, size=8_000_000, size_of=lambda k: len(k[-1])
 )
 """Request bytes -> checked plan: 1,024 requests and 8 MB of them at most."""
-MAX_MEMO_BODY = 32_768
-_BODIES: Memo[tuple[Any, ...], Body] = Memo(entries=512, size=8_000_000, size_of=lambda k: len(k[-1]))
-"""Request bytes and reply -> rendered body: 512 bodies of at most 32 KB each, and 8 MB of requests."""
+MAX_MEMO_BODY = 65_536
+"""A float embedding (1,536 coordinates, pretty-printed) is about 40 KB."""
+_BODIES: Memo[tuple[Any, ...], Body] = Memo(entries=256, size=8_000_000, size_of=lambda k: len(k[-1]))
+"""Request bytes and reply -> rendered body: 256 bodies of at most 64 KB each, and 8 MB of requests."""
 
 
 def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> errors.OpenAIError:
