@@ -239,6 +239,9 @@ def start_aimock(replies: Mapping[str, str], folder: Path, start_timeout: float 
         f"aimock {AIMOCK_VERSION}", proc, root, dict(CHAT_PATHS), started_s=time.perf_counter() - t
     )
     server.notes["stream"] = "streams 20 characters per chunk"
+    server.notes["embeddings"] = server.notes["embeddings_b64"] = (
+        "embeddings not set up here (fixtures of their own)"
+    )
     return server
 
 
@@ -288,6 +291,7 @@ def start_llmock(folder: Path, start_timeout: float = 90) -> Server:
     )
     server.notes["chat"] = "answers one of its stored sentences at random: it has no scripted reply"
     server.notes["stream"] = "streams only when started with --stream, then on every request"
+    server.notes["embeddings"] = server.notes["embeddings_b64"] = "embeddings off here (random vectors only)"
     return server
 
 
