@@ -28,6 +28,7 @@ LUA = """\
 wrk.method = "POST"
 wrk.body = [==[{body}]==]
 {headers}
+{request}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('WRKJSON {{"requests":%d,"duration_us":%d,"bytes":%d,"errors":%d,\
@@ -65,17 +66,39 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def run(wrk: str | None, url: str, body: bytes, seconds: float, connections: int) -> LoadResult:
-    """POST `body` to `url` for `seconds` over `connections` keep-alive connections."""
+COUNTED = """\
+local head, tail, n = [==[{head}]==], [==[{tail}]==], 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, head .. n .. tail)
+end
+"""
+"""A body with a counter: every request's differs (one wrk thread, so the numbers are unique)."""
+
+
+def run(
+    wrk: str | None, url: str, body: bytes, seconds: float, connections: int, counter: str | None = None
+) -> LoadResult:
+    """POST `body` to `url` for `seconds` over `connections` keep-alive connections.
+
+    `counter`: a marker in `body` replaced by the request's number, so that no two requests are alike."""
+    if counter is not None and counter.encode() not in body:
+        raise ValueError(f"the body has no {counter!r} to count with")
     if wrk is not None:
-        return _wrk(wrk, url, body, seconds, connections)
-    return _fallback(url, body, seconds, connections)
+        return _wrk(wrk, url, body, seconds, connections, counter)
+    return _fallback(url, body, seconds, connections, counter)
 
 
-def _wrk(wrk: str, url: str, body: bytes, seconds: float, connections: int) -> LoadResult:
+def _wrk(
+    wrk: str, url: str, body: bytes, seconds: float, connections: int, counter: str | None
+) -> LoadResult:
     headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in HEADERS.items())
+    request = ""
+    if counter is not None:
+        head, tail = body.decode().split(counter, 1)
+        request = COUNTED.format(head=head, tail=tail)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA.format(body=body.decode(), headers=headers))
+        script.write(LUA.format(body=body.decode(), headers=headers, request=request))
     try:
         cmd = [
             wrk,
@@ -105,7 +128,7 @@ def _wrk(wrk: str, url: str, body: bytes, seconds: float, connections: int) -> L
     )
 
 
-def _fallback(url: str, body: bytes, seconds: float, connections: int) -> LoadResult:
+def _fallback(url: str, body: bytes, seconds: float, connections: int, counter: str | None) -> LoadResult:
     """Run this file as a child process: the load must not share the benchmark's own interpreter."""
     with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
         f.write(body)
@@ -119,6 +142,7 @@ def _fallback(url: str, body: bytes, seconds: float, connections: int) -> LoadRe
             str(seconds),
             "--connections",
             str(connections),
+            *(["--counter", counter] if counter else []),
         ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     finally:
@@ -126,8 +150,13 @@ def _fallback(url: str, body: bytes, seconds: float, connections: int) -> LoadRe
     return LoadResult(**json.loads(out.splitlines()[-1]))
 
 
-async def _httpx_load(url: str, body: bytes, seconds: float, connections: int) -> dict[str, object]:
+async def _httpx_load(
+    url: str, body: bytes, seconds: float, connections: int, counter: str | None = None
+) -> dict[str, object]:
     import httpx
+
+    head, _, tail = body.partition(counter.encode()) if counter else (body, b"", b"")
+    sent = 0
 
     latencies: list[float] = []
     errors = 0
@@ -136,11 +165,13 @@ async def _httpx_load(url: str, body: bytes, seconds: float, connections: int) -
     async with httpx.AsyncClient(limits=limits, timeout=10, headers=HEADERS) as client:
 
         async def worker() -> None:
-            nonlocal errors
+            nonlocal errors, sent
             while time.perf_counter() < deadline:
+                sent += 1
+                content = head + str(sent).encode() + tail if counter else body
                 t = time.perf_counter()
                 try:
-                    response = await client.post(url, content=body)
+                    response = await client.post(url, content=content)
                     errors += response.status_code >= 400
                 except httpx.HTTPError:
                     errors += 1
@@ -171,6 +202,7 @@ def main() -> None:
     parser.add_argument("body", type=Path)
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--counter", default=None, help="a marker in the body replaced by a request number")
     args = parser.parse_args()
     try:
         import uvloop
@@ -178,7 +210,9 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    result = asyncio.run(_httpx_load(args.url, args.body.read_bytes(), args.seconds, args.connections))
+    result = asyncio.run(
+        _httpx_load(args.url, args.body.read_bytes(), args.seconds, args.connections, args.counter)
+    )
     print(json.dumps(result))
 
 

@@ -5,7 +5,7 @@ cannot be compared, and this machine is shared, so every figure here is a ratio 
 the same run, each the median of repeats:
 
   1. server throughput  mockai vs a bare Starlette app on the same stack answering the same bytes (the
-                        floor), and vs the peers (Prism on OpenAI's spec, mockllm); wrk on loopback
+                        floor), and vs the peers (Prism on OpenAI's spec, aimock, llmock, mockllm); wrk
   2. streaming          chunks/s with no pacing (vs the floor); paced streams, tokens/s asked vs measured
   3. per call           openai SDK calls through the fixture vs an httpx MockTransport
                         (bench/fixture_overhead.py)
@@ -221,7 +221,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=1000, help="SDK calls per pass, per transport")
     parser.add_argument("--sizes", default="10,10000,100000", help="cassette sizes")
     parser.add_argument(
-        "--no-peers", action="store_true", help="skip Prism and mockllm (no npm / pip installs)"
+        "--no-peers", action="store_true", help="skip the peers: Prism, aimock, llmock, mockllm (no npm, pip)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="1 round of 2 s, 200 calls, cassettes up to 10,000: a smoke test"

@@ -1,8 +1,9 @@
 """The servers the benchmark loads, each in its own process on loopback, with a bounded start-up time.
 
 mockai itself, the bare-Starlette floor (bench/floor_app.py), and the peers: Stoplight Prism serving
-OpenAI's own spec, and mockllm from PyPI. Peers are installed on first use into bench/.peers/ (git-ignored)
-with their ordinary clients (npm, pip); a peer that cannot be installed or started is skipped with the reason.
+OpenAI's own spec, aimock (CopilotKit's, Node) and llmock (npm) and mockllm (PyPI). Peers are installed on
+first use, pinned, into bench/.peers/ (git-ignored) with their ordinary clients (npm, pip); a peer that
+cannot be installed or started is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +28,15 @@ REPO = BENCH.parent
 PEERS = BENCH / ".peers"
 SPEC = (REPO / ".." / "shared" / "reference" / "openapi" / "openapi-current.yaml").resolve()
 PRISM_VERSION = "5"
+AIMOCK_VERSION = "1.43.0"
+LLMOCK_VERSION = "3.3.6"
+CHAT_PATHS = {
+    "chat": "/v1/chat/completions",
+    "distinct": "/v1/chat/completions",
+    "tools": "/v1/chat/completions",
+    "stream": "/v1/chat/completions",
+}
+"""The chat workloads (bench/workload.py) and where an OpenAI-compatible server answers them."""
 MOCKLLM_PACKAGES = ("mockllm", "httptools", "uvloop")  # the latter two: the same server stack as mockai
 
 
@@ -45,19 +56,30 @@ class Server:
     notes: dict[str, str] = field(default_factory=dict)
     """Scenario name -> a caveat for the report (e.g. "answers JSON, not SSE")."""
     started_s: float = 0.0
+    group: bool = False
+    """The process leads its own session (a launcher with children, like llmock's `npm exec tsx`): stop
+    signals the whole group, so no child outlives the run."""
 
     def url(self, scenario: str) -> str:
         return self.root + self.paths[scenario]
 
     def stop(self) -> None:
         """Terminate this server's process (only the one this module started), then kill it if it hangs."""
-        if self.proc.poll() is None:
+        if self.group:
+            self._signal_group(signal.SIGTERM)
+        elif self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.group:
+            self._signal_group(signal.SIGKILL)  # the children the launcher left behind, if any
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
 
 
 def free_port() -> int:
@@ -109,11 +131,21 @@ def _killed_on_failure(proc: subprocess.Popen[bytes]) -> Iterator[None]:
 
 
 def _spawn(
-    cmd: Sequence[str], env: Mapping[str, str] | None = None, quiet: bool = False, cwd: Path | None = None
+    cmd: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    quiet: bool = False,
+    cwd: Path | None = None,
+    group: bool = False,
 ) -> subprocess.Popen[bytes]:
+    """Start `cmd`; `group`: in a session of its own, so Server.stop can end its children too."""
     out = subprocess.DEVNULL if quiet else subprocess.PIPE
     return subprocess.Popen(
-        list(cmd), stdout=out, stderr=subprocess.DEVNULL, cwd=cwd or REPO, env={**os.environ, **(env or {})}
+        list(cmd),
+        stdout=out,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
+        start_new_session=group,
     )
 
 
@@ -128,12 +160,7 @@ def start_mockai(scenario: Mapping[str, object], source: Path | None = None) -> 
     with _killed_on_failure(proc):
         root = _first_line(proc, 30).split()[3].removesuffix("/v1")
         httpx.put(root + "/_mockai/scenario", json=scenario, timeout=10).raise_for_status()
-    paths = {
-        "chat": "/v1/chat/completions",
-        "embeddings": "/v1/embeddings",
-        "embeddings_b64": "/v1/embeddings",
-        "stream": "/v1/chat/completions",
-    }
+    paths = {**CHAT_PATHS, "embeddings": "/v1/embeddings", "embeddings_b64": "/v1/embeddings"}
     name = f"mockai ({source.name})" if source else "mockai"
     return Server(name, proc, root, paths, started_s=time.perf_counter() - t)
 
@@ -160,15 +187,15 @@ def start_floor(canned: Mapping[str, dict[str, object]], folder: Path) -> Server
 # Peers
 
 
-def _prism_bin() -> Path:
-    """Prism's launcher, installed with npm into bench/.peers/prism on first use."""
-    folder = PEERS / "prism"
-    launcher = folder / "node_modules" / ".bin" / "prism"
-    if launcher.exists():
-        return launcher
+def _npm_bin(folder: str, package: str, version: str, launcher: str) -> Path:
+    """`launcher` from `package@version`, installed with npm into bench/.peers/`folder` on first use."""
+    prefix = PEERS / folder
+    path = prefix / "node_modules" / ".bin" / launcher
+    if path.exists():
+        return path
     if shutil.which("npm") is None:
         raise Skip("npm is not installed (apt-get install -y npm)")
-    folder.mkdir(parents=True, exist_ok=True)
+    prefix.mkdir(parents=True, exist_ok=True)
     cmd = [
         "npm",
         "install",
@@ -176,13 +203,96 @@ def _prism_bin() -> Path:
         "--no-fund",
         "--loglevel=error",
         "--prefix",
-        str(folder),
-        f"@stoplight/prism-cli@{PRISM_VERSION}",
+        str(prefix),
+        f"{package}@{version}",
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if done.returncode != 0 or not launcher.exists():
-        raise Skip(f"npm install @stoplight/prism-cli failed: {done.stderr.strip()[-300:]}")
-    return launcher
+    if done.returncode != 0 or not path.exists():
+        raise Skip(f"npm install {package}@{version} failed: {done.stderr.strip()[-300:]}")
+    return path
+
+
+def _prism_bin() -> Path:
+    """Prism's launcher, installed with npm into bench/.peers/prism on first use."""
+    return _npm_bin("prism", "@stoplight/prism-cli", PRISM_VERSION, "prism")
+
+
+def start_aimock(replies: Mapping[str, str], folder: Path, start_timeout: float = 60) -> Server:
+    """aimock (`@copilotkit/aimock`, Node): one fixture per reply, matched on the last user message.
+
+    Its server CLI is the package's `llmock` bin (`-f` fixtures; the `aimock` bin only takes a config)."""
+    launcher = _npm_bin("aimock", "@copilotkit/aimock", AIMOCK_VERSION, "llmock")
+    fixtures = folder / "aimock-fixtures"
+    fixtures.mkdir(exist_ok=True)
+    spec = [
+        {"match": {"userMessage": text}, "response": {"content": reply}} for text, reply in replies.items()
+    ]
+    (fixtures / "bench.json").write_text(json.dumps({"fixtures": spec}))
+    port = free_port()
+    cmd = [str(launcher), "-p", str(port), "-h", "127.0.0.1", "-f", str(fixtures), "--log-level", "silent"]
+    t = time.perf_counter()
+    proc = _spawn(cmd, quiet=True)
+    root = f"http://127.0.0.1:{port}"
+    with _killed_on_failure(proc):
+        wait_http(proc, root + "/v1/models", start_timeout)
+    server = Server(
+        f"aimock {AIMOCK_VERSION}", proc, root, dict(CHAT_PATHS), started_s=time.perf_counter() - t
+    )
+    server.notes["stream"] = "streams 20 characters per chunk"
+    server.notes["embeddings"] = server.notes["embeddings_b64"] = (
+        "embeddings not set up here (fixtures of their own)"
+    )
+    return server
+
+
+def start_llmock(folder: Path, start_timeout: float = 90) -> Server:
+    """llmock (npm, TypeScript run by tsx): no delay, no request log, its `stored` replies.
+
+    It has no scripted reply: `stored` answers one of its own stored sentences at random, the closest
+    it comes to a fixed reply. Configured by the `.llmockrc.json` in its working directory."""
+    launcher = _npm_bin("llmock", "llmock", LLMOCK_VERSION, "llmock")
+    workdir = folder / "llmock"
+    workdir.mkdir(exist_ok=True)
+    preset = {
+        "name": "openai",
+        "model": "gpt-4o-mini",
+        "endpoint": "v1/chat/completions",
+        "responseType": "stored",
+        "maxLoremParas": 1,
+        "validateRequests": False,
+        "logRequests": False,
+        "debug": False,
+        "stream": False,
+        "responseDelay": {"min": 0, "max": 0},
+        "embeddings": {"enabled": False, "dimensions": 8},
+    }
+    port = free_port()
+    server_config = {"port": port, "host": "127.0.0.1"}
+    config = {"defaultModel": "chatgpt", "models": {"chatgpt": preset}, "server": server_config}
+    (workdir / ".llmockrc.json").write_text(json.dumps(config))
+    t = time.perf_counter()
+    proc = _spawn(
+        [str(launcher), "start", f"--port={port}", "--foreground"], quiet=True, cwd=workdir, group=True
+    )
+    root = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(proc, root + "/v1/chat/completions", start_timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    server = Server(
+        f"llmock {LLMOCK_VERSION}",
+        proc,
+        root,
+        {name: CHAT_PATHS[name] for name in ("chat", "distinct", "tools")},
+        started_s=time.perf_counter() - t,
+        group=True,
+    )
+    server.notes["chat"] = "answers one of its stored sentences at random: it has no scripted reply"
+    server.notes["stream"] = "streams only when started with --stream, then on every request"
+    server.notes["embeddings"] = server.notes["embeddings_b64"] = "embeddings off here (random vectors only)"
+    return server
 
 
 def start_prism(start_timeout: float = 120) -> Server:
@@ -196,12 +306,8 @@ def start_prism(start_timeout: float = 120) -> Server:
     root = f"http://127.0.0.1:{port}"
     with _killed_on_failure(proc):
         wait_http(proc, root + "/models", start_timeout)
-    paths = {
-        "chat": "/chat/completions",
-        "embeddings": "/embeddings",
-        "embeddings_b64": "/embeddings",
-        "stream": "/chat/completions",
-    }
+    paths = {name: path.removeprefix("/v1") for name, path in CHAT_PATHS.items()}
+    paths.update({"embeddings": "/embeddings", "embeddings_b64": "/embeddings"})
     return Server("Prism (OpenAI spec)", proc, root, paths, started_s=time.perf_counter() - t)
 
 
@@ -273,12 +379,13 @@ def start_mockllm(responses: Mapping[str, str], folder: Path, start_timeout: flo
     root = f"http://127.0.0.1:{port}"
     with _killed_on_failure(proc):
         wait_http(proc, root + "/v1/models", start_timeout)
-    paths = {"chat": "/v1/chat/completions", "stream": "/v1/chat/completions"}
+    paths = dict(CHAT_PATHS)
     server = Server(
         "mockllm " + _version(python, "mockllm"), proc, root, paths, started_s=time.perf_counter() - t
     )
     server.notes["embeddings"] = server.notes["embeddings_b64"] = "no embeddings endpoint"
     server.notes["stream"] = "streams one character per chunk"
+    server.notes["distinct"] = "matches whole prompts only: a new prompt gets its default reply"
     return server
 
 

@@ -25,7 +25,9 @@ import workload
 from servers import Server, Skip
 
 SCENARIOS = {
-    "chat": "chat, short, non-stream",
+    "chat": "chat, short, same prompt",
+    "distinct": "chat, short, every prompt new",
+    "tools": "chat, 2k-token system + tools",
     "embeddings": "embeddings, float",
     "embeddings_b64": "embeddings, base64",
     "stream": "chat stream, 200 tokens",
@@ -48,6 +50,7 @@ def request_bodies() -> dict[str, bytes]:
 
 def probe(server: Server, scenario: str, body: bytes) -> dict[str, Any]:
     """One request before the load: is the answer a 200, and what is it (size, SSE events)?"""
+    body = body.replace(workload.COUNTER.encode(), b"0")
     response = httpx.post(server.url(scenario), content=body, headers=load.HEADERS, timeout=30)
     events = response.content.count(b"data: ") - response.content.count(b"data: [DONE]")
     sse = response.headers.get("content-type", "").startswith("text/event-stream")
@@ -91,13 +94,11 @@ def start_all(
     pool = ThreadPoolExecutor(2)
     pending = {}
     if with_peers:
-        long_text = workload.text_of(200)
+        replies = {"Say hello": workload.HELLO, "Tell me a long story": workload.text_of(200)}
         pending["Prism"] = pool.submit(servers.start_prism)
-        pending["mockllm"] = pool.submit(
-            servers.start_mockllm,
-            {"Say hello": "Hello! How can I help you today?", "Tell me a long story": long_text},
-            folder,
-        )
+        pending["aimock"] = pool.submit(servers.start_aimock, replies, folder)
+        pending["llmock"] = pool.submit(servers.start_llmock, folder)
+        pending["mockllm"] = pool.submit(servers.start_mockllm, replies, folder)
     skipped: dict[str, str] = {}
     started: list[Server] = []
     try:
@@ -178,7 +179,9 @@ def throughput(
                 if "skipped" in entry:
                     continue
                 try:
-                    result = load.run(wrk, server.url(scenario), bodies[scenario], seconds, connections)
+                    counter = workload.COUNTER if scenario == "distinct" else None
+                    url = server.url(scenario)
+                    result = load.run(wrk, url, bodies[scenario], seconds, connections, counter)
                 except (
                     RuntimeError,
                     OSError,

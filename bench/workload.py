@@ -1,9 +1,13 @@
 """What the benchmark asks: the request bodies of each scenario and the rules that script mockai's replies.
 
-chat        a short non-streaming chat completion (the default generated reply, exact usage)
+chat        a short scripted chat, the same prompt every time (a suite rerun); rule: contains "Say hello"
+distinct    the same, but every request's prompt is new (a counter in it): nothing a cache could reuse
+tools       a ~2,000-token system prompt and three tools, then "Say hello": what an agent's suite sends
 embeddings  one input string, 1536 floats back
 stream      a chat stream of a scripted 200-token reply (rule: user text contains "long")
 paced       a ~100-token reply paced at 50 tokens/s (rule: contains "paced"), for pacing accuracy
+
+Every peer that can script a reply is given the same replies (servers.start_aimock, start_mockllm).
 """
 
 from __future__ import annotations
@@ -44,7 +48,43 @@ def chat_body(text: str, **extra: object) -> dict[str, object]:
     return {"model": MODEL, "messages": [{"role": "user", "content": text}], **extra}
 
 
+HELLO = "Hello! How can I help you today?"
+"""The scripted reply to "Say hello", on every server that can script one."""
+COUNTER = "__N__"
+"""In the distinct workload's body, replaced by the request's number (load.run), so every prompt is new."""
 CHAT = chat_body("Say hello", max_tokens=20)
+DISTINCT = chat_body(f"Say hello, request {COUNTER} of the run", max_tokens=20)
+
+
+def _tool(name: str, about: str, **properties: object) -> dict[str, object]:
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    return {"type": "function", "function": {"name": name, "description": about, "parameters": schema}}
+
+
+TOOLS = [
+    _tool("get_weather", "The weather in a city, now.", city={"type": "string"}, unit={"enum": ["c", "f"]}),
+    _tool("search_orders", "Orders of a customer, newest first.", customer_id={"type": "string"}),
+    _tool(
+        "create_ticket",
+        "Open a support ticket.",
+        title={"type": "string"},
+        body={"type": "string"},
+        priority={"enum": ["low", "normal", "high"]},
+    ),
+]
+
+
+def tools_body() -> dict[str, object]:
+    """A long system prompt (about 2,000 tokens) with three tools, then a short user turn."""
+    system = {"role": "system", "content": text_of(2000)}
+    return {
+        "model": MODEL,
+        "messages": [system, {"role": "user", "content": "Say hello"}],
+        "tools": TOOLS,
+        "max_tokens": 20,
+    }
+
+
 EMBEDDINGS = {
     "model": "text-embedding-3-small",
     "input": "The food was delicious and the waiter was very friendly.",
@@ -59,6 +99,7 @@ def scenario() -> dict[str, object]:
     return {
         "name": "bench",
         "rules": [
+            {"match": {"endpoint": "chat", "contains": "Say hello"}, "reply": {"content": HELLO}},
             {"match": {"endpoint": "chat", "contains": "long"}, "reply": {"content": text_of(200)}},
             {
                 "match": {"endpoint": "chat", "contains": "paced"},
@@ -70,5 +111,11 @@ def scenario() -> dict[str, object]:
 
 def bodies() -> dict[str, bytes]:
     """Scenario name -> the exact request bytes every server is sent."""
-    raw = {"chat": CHAT, "embeddings": EMBEDDINGS, "stream": STREAM}
+    raw = {
+        "chat": CHAT,
+        "distinct": DISTINCT,
+        "tools": tools_body(),
+        "embeddings": EMBEDDINGS,
+        "stream": STREAM,
+    }
     return {name: json.dumps(body, separators=(",", ":")).encode() for name, body in raw.items()}

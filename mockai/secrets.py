@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mockai.memo import Memo
+
 SECRET_HEADERS = frozenset(
     {
         "authorization",
@@ -55,7 +57,23 @@ def mask_secret(secret: str) -> str:
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`)."""
+    """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`); a fresh dict.
+
+    Memoised (bounded): a client sends the same headers with every request."""
+    key = tuple(headers.items())
+    found = _MASKED.get(key)
+    if found is None:
+        found = _MASKED.put(key, _mask_headers(headers))
+    return dict(found)
+
+
+_MASKED: Memo[tuple[tuple[str, str], ...], dict[str, str]] = Memo(
+    entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
+)
+"""Bounded: 1,024 header sets and 1 M characters of them at most. Values are never handed out, only copies."""
+
+
+def _mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     out = {}
     for name, value in headers.items():
         lower = name.lower()

@@ -78,11 +78,39 @@ _NEVER = sys.maxsize
 def raw_headers(
     content_type: str, headers: Mapping[str, str], length: int | None = None
 ) -> list[tuple[bytes, bytes]]:
-    out = [(b"content-type", content_type.encode("latin-1"))]
+    pairs = _PAIRS
+    out = [pairs.get(("content-type", content_type)) or _pair(("content-type", content_type))]
     if length is not None:
         out.append((b"content-length", str(length).encode()))
-    out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    for item in headers.items():
+        out.append(pairs.get(item) or _pair(item))
     return out
+
+
+def _pair(item: tuple[str, str]) -> tuple[bytes, bytes]:
+    """A header encoded for ASGI; most are the same in every answer, so their bytes are kept (bounded)."""
+    name, value = item
+    found = (name.encode("latin-1"), value.encode("latin-1"))
+    if name not in _VARYING:
+        if len(_PAIRS) >= 4096:
+            _PAIRS.clear()  # values scripted per rule must not grow it without end
+        _PAIRS[item] = found
+    return found
+
+
+_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_VARYING = frozenset(
+    {
+        "x-request-id",
+        "openai-processing-ms",
+        "content-length",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+    }
+)
+"""Headers whose value changes from answer to answer: encoded each time, never kept."""
 
 
 async def send_body(

@@ -147,3 +147,22 @@ def test_a_client_giving_up_during_a_scripted_delay_frees_its_task_at_once(
     assert settles_at(server, baseline, timeout=2) < 2  # not the 30 s of the delay
     # journaled as answered when the client left, as they would have been after the delay
     assert [(e.status, e.reply["source"]) for e in state.journal.entries()] == [(200, "rule:inline#1")] * 2
+
+
+def test_the_benchmarks_distinct_workload_sends_a_new_prompt_every_request(
+    server: ServerThread, state: MockState
+) -> None:
+    import load
+    import workload
+
+    body = workload.bodies()["distinct"]
+    with pytest.raises(ValueError, match="__N__"):
+        load.run(None, server.url + "/chat/completions", b"{}", 1, 1, counter=workload.COUNTER)
+    wrk = load.ensure_wrk()
+    if wrk is None:
+        pytest.skip("wrk is not installed")
+    result = load.run(wrk, server.url + "/chat/completions", body, 1, 2, counter=workload.COUNTER)
+    prompts = [e.json["messages"][0]["content"] for e in state.journal.entries()]
+    assert result.errors == 0 and len(prompts) > 10
+    assert len(set(prompts)) == len(prompts)
+    assert all(p.startswith("Say hello, request ") and p.endswith(" of the run") for p in prompts)

@@ -245,5 +245,9 @@ def text_format(value: Any, items: list[dict[str, Any]], instructions: Any) -> d
             raise errors.missing_parameter("text.format.name")
         if not isinstance(fmt.get("schema"), dict):
             raise errors.missing_parameter("text.format.schema")
+        if fmt.get("description") is not None:
+            check_value("text.format.description", fmt["description"], P("string"))
+        if fmt.get("strict") is not None:
+            check_value("text.format.strict", fmt["strict"], P("boolean"))
         return {"type": "json_schema", "json_schema": {"name": fmt["name"], "schema": fmt["schema"]}}
     return {"type": "text"}

@@ -345,7 +345,7 @@ def _echo(
         "store": body.get("store") is not False,
         "temperature": body.get("temperature", 1.0),
         "text": {"format": fmt, "verbosity": (body.get("text") or {}).get("verbosity", "medium")},
-        "tool_choice": body.get("tool_choice", "auto"),
+        "tool_choice": body.get("tool_choice") or "auto",
         "tools": tools,
         "top_logprobs": body.get("top_logprobs", 0),
         "top_p": body.get("top_p", 1.0),

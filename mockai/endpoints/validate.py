@@ -61,16 +61,38 @@ def expected_text(types: tuple[str, ...]) -> str:
 
 
 def check_params(body: Mapping[str, Any], table: Mapping[str, Param]) -> None:
-    """Raise OpenAI's 400 for the first unknown, missing, mistyped or out-of-range parameter."""
+    """Raise OpenAI's 400 for the first unknown, missing, mistyped or out-of-range parameter.
+
+    Parameters are checked in the table's order, so the error named is the same whatever the body's order;
+    only the parameters the body has, and the required ones, are looked at."""
     for name in body:
         if name not in table:
             raise errors.unrecognized_argument(name)
-    for name, spec in table.items():
-        if name not in body or body[name] is None:
+    order, required = _layout(table)
+    for name in sorted({*body, *required}, key=order.__getitem__):
+        value = body.get(name)
+        spec = table[name]
+        if value is None:
             if spec.required:
                 raise errors.missing_parameter(name)
             continue
-        check_value(name, body[name], spec)
+        check_value(name, value, spec)
+
+
+def _layout(table: Mapping[str, Param]) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Each parameter's place in `table`, and the required ones; kept per table (tables are constants)."""
+    found = _LAYOUTS.get(id(table))
+    if found is not None and found[0] is table:
+        return found[1], found[2]
+    order = {name: i for i, name in enumerate(table)}
+    required = tuple(name for name, spec in table.items() if spec.required)
+    if len(_LAYOUTS) >= 64:
+        _LAYOUTS.clear()  # bounded; a table built per call would only ever miss
+    _LAYOUTS[id(table)] = (table, order, required)
+    return order, required
+
+
+_LAYOUTS: dict[int, tuple[Mapping[str, Param], dict[str, int], tuple[str, ...]]] = {}
 
 
 def check_value(name: str, value: Any, spec: Param) -> None:

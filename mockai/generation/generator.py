@@ -138,10 +138,11 @@ _PAIRS = [ALPHABET[r % 62] + ALPHABET[r // 62] for r in range(62 * 62)]
 """Two base62 digits at once, least significant first: half the big-number divisions of one at a time."""
 
 
+@lru_cache(maxsize=4096)
 def make_id(prefix: str, d: bytes, length: int = 29, label: str = "id") -> str:
     """`prefix` + `length` base62 characters, as OpenAI's ids look (`chatcmpl-` + 29).
 
-    The digits of a hash, least significant first."""
+    The digits of a hash, least significant first. Memoised (bounded): a repeated request repeats its ids."""
     n = int.from_bytes(derive(d, label), "big")
     chars = []
     for _ in range(length // 2):
@@ -162,8 +163,9 @@ def fingerprint(model: str) -> str:
     return "fp_" + hashlib.blake2b(model.encode(), digest_size=5).hexdigest()
 
 
+@lru_cache(maxsize=4096)
 def created(as_of: dt.date, d: bytes) -> int:
-    """A unix time on the simulated date, derived from the request."""
+    """A unix time on the simulated date, derived from the request (memoised, bounded, as make_id)."""
     return _midnight(as_of) + int.from_bytes(derive(d, "created")[:4], "big") % 86400
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mockai.generation import generator
+from mockai.memo import Memo
 from mockai.models import tokens
 
 
@@ -20,7 +21,20 @@ class Shaped:
 
 
 def shape(text: str, encoding: str, max_tokens: int | None, stop: list[str]) -> Shaped:
-    """Cut `text` at the first stop sequence, then at `max_tokens` tokens."""
+    """Cut `text` at the first stop sequence, then at `max_tokens` tokens (memoised: a scripted reply is
+    shaped the same way every time it answers)."""
+    key = (text, encoding, max_tokens, tuple(stop))
+    found = _SHAPED.get(key)
+    return found if found is not None else _SHAPED.put(key, _shape(text, encoding, max_tokens, stop))
+
+
+_SHAPED: Memo[tuple[str, str, int | None, tuple[str, ...]], Shaped] = Memo(
+    entries=4096, size=8_000_000, size_of=lambda key: len(key[0]) + sum(map(len, key[3]))
+)
+"""Bounded: 4,096 replies and 8 M characters of them at most."""
+
+
+def _shape(text: str, encoding: str, max_tokens: int | None, stop: list[str]) -> Shaped:
     finish = "stop"
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
     if cut >= 0:

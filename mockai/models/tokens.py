@@ -21,6 +21,7 @@ import regex  # type: ignore[import-untyped]
 import tiktoken
 
 from mockai.errors import MockAIError
+from mockai.memo import Memo
 
 ENDOFTEXT = "<|endoftext|>"
 FIM = {"<|fim_prefix|>": 0, "<|fim_middle|>": 1, "<|fim_suffix|>": 2}
@@ -243,7 +244,14 @@ def _pattern(source: str) -> Any:
 
 
 def count(encoding: str, text: str) -> int:
-    return len(encode(encoding, text))
+    """Tokens in `text`, memoised per distinct (encoding, text): a suite resends the same prompts."""
+    key = (encoding, text)
+    found = _COUNTS.get(key)
+    return found if found is not None else _COUNTS.put(key, len(encode(encoding, text)))
+
+
+_COUNTS: Memo[tuple[str, str], int] = Memo(entries=8192, size=8_000_000, size_of=lambda key: len(key[1]))
+"""Bounded: 8,192 strings and 8 M characters of them at most."""
 
 
 def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], legacy_0301: bool = False) -> int:
@@ -253,19 +261,18 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
     count their function names and arguments ([UNVERIFIED]: the cookbook gives no rule for them).
     """
     per_message, per_name = (4, -1) if legacy_0301 else (3, 1)
-    enc = get_encoding(encoding)
     total = 3  # every reply is primed with <|start|>assistant<|message|>
     for message in messages:
         total += per_message
         for key, value in message.items():
             if isinstance(value, str):
-                total += len(ordinary(enc, value))
+                total += count(encoding, value)
                 if key == "name":
                     total += per_name
             elif key == "content" and isinstance(value, list):
                 for part in value:
                     if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                        total += len(ordinary(enc, part["text"]))
+                        total += count(encoding, part["text"])
             elif key in ("tool_calls", "function_call"):
                 calls = value if isinstance(value, list) else [{"function": value}]
                 for call in calls:
@@ -273,7 +280,7 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
                     if isinstance(fn, Mapping):
                         for part in (fn.get("name"), fn.get("arguments")):
                             if isinstance(part, str):
-                                total += len(ordinary(enc, part))
+                                total += count(encoding, part)
     return total
 
 

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from mockai import errors, settings
 from mockai.errors import OpenAIError, UsageError, org_id
@@ -230,6 +231,7 @@ def _refusal(
     return errors.rate_limit_reached(model, org, kind, limit, used, need, wait, {**headers, **retry})
 
 
+@lru_cache(maxsize=4096)
 def go_duration(ms: int) -> str:
     """Whole milliseconds as Go's Duration.String() prints them (0s, 120ms, 8.64s, 6m0s), as OpenAI does."""
     if ms < 1000:

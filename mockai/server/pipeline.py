@@ -19,18 +19,20 @@ admin API never go through the cassette.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockai import errors
-from mockai.call import Ctx
+from mockai.call import Call, Ctx
 from mockai.endpoints import models
-from mockai.endpoints.contract import Endpoint, Stream
+from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.headers import dated as dated_headers
 from mockai.endpoints.uploads import MAX_UPLOAD_BYTES, parse_form
 from mockai.generation import generator
+from mockai.memo import Memo
 from mockai.recording import keys, proxy
 from mockai.recording.session import CassetteSession
 from mockai.reply import Reply
@@ -60,16 +62,17 @@ async def answer(
         body = await _read(state, ex, endpoint)
         if model_from_path is not None:
             body = ex.body = {**body, "model": model_from_path}
-        ctx = context(state, ex, endpoint.name, body)
+        raw = ex.raw if model_from_path is None and not endpoint.form and memoisable(endpoint, body) else None
+        ctx = context(state, ex, endpoint.name, body, raw)
         if len(ex.raw or b"") > LARGE_BODY:  # counting megabytes of tokens takes seconds: not on the loop
             plan = await asyncio.to_thread(endpoint.prepare, body, ctx, ex.api_key, ex.headers)
+            call = plan.call
         else:
-            plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+            plan, call = prepared(state, ex, endpoint, body, ctx, raw)
     except errors.OpenAIError:
         if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
             return
         raise
-    call = plan.call
 
     # 2. Choose the reply source; the limiter's say comes with the choice, so a refused rule is not used up.
     decision: Decision | None = None
@@ -117,7 +120,7 @@ async def answer(
     # 4. Render, 5. journal.
     headers = ex.headers_out(decision.headers)
     headers.update(dated_headers(endpoint.name, plan.resolved.name, ctx.as_of, ex.api_key))
-    rendered = endpoint.render(plan, reply, ctx)
+    rendered = render(state, ex, endpoint, plan, reply, ctx, raw)
     journal(state, ex, 200, reply.source, why=why)
     if isinstance(rendered, Stream):
         send = ex.answer()
@@ -213,9 +216,21 @@ async def _read(state: MockState, ex: Exchange, endpoint: Endpoint[Any]) -> dict
     return body
 
 
-def context(state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, Any]) -> Ctx:
-    """What rendering needs besides the body: the clock, the seed, and the digest every id derives from."""
-    digest = generator.digest(state.seed, endpoint, body)
+def context(
+    state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, Any], raw: bytes | None = None
+) -> Ctx:
+    """What rendering needs besides the body: the clock, the seed, and the digest every id derives from.
+
+    `raw`: the bytes `body` was parsed from, as they came: the same bytes give the same digest, so a
+    repeated request takes it from a bounded memo instead of hashing the canonical JSON again."""
+    if raw is None:
+        digest = generator.digest(state.seed, endpoint, body)
+    else:
+        key = (state.seed, endpoint, raw)
+        found = _DIGESTS.get(key)
+        digest = (
+            found if found is not None else _DIGESTS.put(key, generator.digest(state.seed, endpoint, body))
+        )
     created = int(time.time()) if state.settings.real_time else generator.created(state.as_of, digest)
     base_url = f"{ex.scope.get('scheme', 'http')}://{ex.headers.get('host', '127.0.0.1')}"
     return Ctx(
@@ -227,6 +242,83 @@ def context(state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, An
         base_url=base_url,
         store=state.store,
     )
+
+
+_DIGESTS: Memo[tuple[int, str, bytes], bytes] = Memo(
+    entries=4096, size=16_000_000, size_of=lambda k: len(k[2])
+)
+"""Request bytes -> digest: 4,096 bodies and 16 MB of them at most."""
+
+
+MEMOISABLE = frozenset({"chat", "completions", "embeddings", "edits", "moderations"})
+"""Endpoints whose checks and bodies depend on the request, clock and seed alone. Not Responses (its
+`previous_response_id` reads the server's store), images (they store what their URLs serve), audio."""
+
+
+def memoisable(endpoint: Endpoint[Any], body: Mapping[str, Any]) -> bool:
+    """Whether this request's plan and body may be memoised: a pure endpoint, and nothing to store."""
+    return endpoint.name in MEMOISABLE and not body.get("store")
+
+
+def prepared(
+    state: MockState, ex: Exchange, endpoint: Endpoint[Any], body: dict[str, Any], ctx: Ctx, raw: bytes | None
+) -> tuple[Any, Call]:
+    """`endpoint.prepare`, memoised by the request's bytes, path, simulated date and seed (bounded).
+
+    A suite sends the same request over and over, and its checks, model resolution and token counts depend
+    on nothing else; a repeat takes the first one's plan with its own `Call` (its parsed body, key and
+    headers, which rules match on). A refused request is never kept: it is checked every time.
+
+    Returns the plan, for rendering (the first request's: its content is this one's), and this request's
+    `Call`, for the rules, the limiter and the journal."""
+    if raw is None:
+        plan = endpoint.prepare(body, ctx, ex.api_key, ex.headers)
+        return plan, plan.call
+    key = (endpoint.name, ex.path, state.as_of, state.seed, raw)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS.put(key, endpoint.prepare(body, ctx, ex.api_key, ex.headers))
+        return plan, plan.call
+    first = plan.call
+    return plan, dataclasses.replace(first, body=body, api_key=ex.api_key, headers=ex.headers)
+
+
+def render(
+    state: MockState,
+    ex: Exchange,
+    endpoint: Endpoint[Any],
+    plan: Any,
+    reply: Reply,
+    ctx: Ctx,
+    raw: bytes | None,
+) -> Body | Stream:
+    """`endpoint.render`; a whole body is memoised (bounded) by the request's bytes, the clock and the reply.
+
+    The same request, seed and date with the same reply render the same bytes, ids and `created` included;
+    streams, real-time clocks and replies with scripted usage or endpoint extras are rendered every time.
+    (An error reply is never rendered, and pacing and faults only shape streams.)"""
+    if raw is None or state.settings.real_time or reply.usage or reply.extra:
+        return endpoint.render(plan, reply, ctx)
+    r = reply
+    said = (r.text, r.tool_calls, r.function_call, r.refusal, r.finish_reason, r.embedding, r.source)
+    key = (endpoint.name, ex.path, ctx.as_of, ctx.digest, ctx.created, said, raw)
+    found = _BODIES.get(key)
+    if found is not None:
+        return found
+    rendered = endpoint.render(plan, reply, ctx)
+    if isinstance(rendered, Body) and len(rendered.data) <= MAX_MEMO_BODY:
+        _BODIES.put(key, rendered)
+    return rendered
+
+
+_PLANS: Memo[tuple[str, str, Any, int, bytes], Any] = Memo(
+    entries=1024, size=8_000_000, size_of=lambda k: len(k[-1])
+)
+"""Request bytes -> checked plan: 1,024 requests and 8 MB of them at most."""
+MAX_MEMO_BODY = 65_536
+"""A float embedding (1,536 coordinates, pretty-printed) is about 40 KB."""
+_BODIES: Memo[tuple[Any, ...], Body] = Memo(entries=256, size=8_000_000, size_of=lambda k: len(k[-1]))
+"""Request bytes and reply -> rendered body: 256 bodies of at most 64 KB each, and 8 MB of requests."""
 
 
 def scripted_error(reply: Reply, ex: Exchange, body: Mapping[str, Any]) -> errors.OpenAIError:
