@@ -151,7 +151,12 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     )
     prompt += tool_prompt.response_format_count(model.encoding, response_format, system=system)
     fn_tokens = tool_prompt.count(
-        model.encoding, functions, system=system, harmony=model.harmony, forced_name=forced not in (None, "*")
+        model.encoding,
+        functions,
+        system=system,
+        harmony=model.harmony,
+        forced_name=forced not in (None, "*"),
+        model_id=model.id,
     )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(

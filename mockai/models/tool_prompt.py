@@ -108,11 +108,13 @@ def count(
     system: str | None,
     harmony: bool,
     forced_name: bool,
+    model_id: str = "",
 ) -> int:
     """Tokens the definitions add to a prompt (0 without any).
 
     cl100k models: the namespace plus 9, 4 fewer when a system message takes the definitions in.
-    o200k models: plus 8, 3 fewer with a system or developer message. `system` is the role of the
+    o200k models: plus 8 (7 on the gpt-4.1 family: [UNVERIFIED], both recorded gpt-4.1 requests with tools
+    are one lower than gpt-4o's rule), 3 fewer with a system or developer message. `system` is the role of the
     request's first system or developer message, None without one. Harmony models (gpt-5 family,
     o-series): plus 90 for the developer message that holds them, 1 fewer when `tool_choice` names a
     function.
@@ -124,22 +126,29 @@ def count(
         return text + 90 - (1 if forced_name else 0)
     if encoding == "cl100k_base":
         return text + 9 - (4 if system else 0)
-    return text + 8 - (3 if system else 0)
+    framing = 7 if model_id.startswith("gpt-4.1") else 8
+    return text + framing - (3 if system else 0)
 
 
 def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
     """What tool-call history costs beyond the cookbook's count of its strings (derived from live traffic).
 
-    A `tool` message's `tool_call_id` is not in the prompt, and its text content enters JSON-quoted; each
-    call in an assistant's `tool_calls` adds 5 tokens of framing (9 in the harmony format). Outside the
-    harmony format, several calls in one message are written as one `multi_tool_use.parallel` call whose
-    JSON lists them (`{"tool_uses": [{"recipient_name": "functions.NAME", "parameters": {...}}]}`).
+    An assistant message with neither content nor tool calls is not in the prompt ([UNVERIFIED]: one
+    recording, an empty one before an assistant's tool call). A `tool` message's `tool_call_id` is not in
+    the prompt, and its text content enters JSON-quoted; each call in an assistant's `tool_calls` adds 5
+    tokens of framing (9 in the harmony format). Outside the harmony format, several calls in one message
+    are written as one `multi_tool_use.parallel` call whose JSON lists them
+    (`{"tool_uses": [{"recipient_name": "functions.NAME", "parameters": {...}}]}`).
     """
     delta = 0
     per_call = 9 if harmony else 5
     for message in messages:
         if not isinstance(message, Mapping):
             continue
+        if message.get("role") == "assistant" and not any(
+            message.get(key) for key in ("content", "tool_calls", "function_call")
+        ):
+            delta -= 3 + tokens.count(encoding, "assistant")  # what the cookbook counted for it
         if message.get("role") == "tool":
             call_id, content = message.get("tool_call_id"), message.get("content")
             if isinstance(call_id, str):
