@@ -140,9 +140,13 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     functions, legacy, forced, mode = _tools(body)
     response_format = _response_format(body.get("response_format"), messages)
     model = resolved.model
-    prompt = tokens.count_chat_prompt(model.encoding, messages, legacy_0301=resolved.legacy_0301)
-    if model.harmony:
+    prompt = tokens.count_chat_prompt(
+        model.encoding, _counted(messages, model), legacy_0301=resolved.legacy_0301
+    )
+    if model.harmony or "search" in model.traits:
         prompt -= 1  # the harmony format primes the reply with one token fewer than the cookbook's 3
+    if "no_system" in model.traits:
+        prompt += 8  # [UNVERIFIED] o1-mini counted 8 more than its harmony peers (one recording)
     prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
     prompt += image_tokens.prompt_tokens(model.id, messages)
     system = next(
@@ -151,7 +155,12 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     )
     prompt += tool_prompt.response_format_count(model.encoding, response_format, system=system)
     fn_tokens = tool_prompt.count(
-        model.encoding, functions, system=system, harmony=model.harmony, forced_name=forced not in (None, "*")
+        model.encoding,
+        functions,
+        system=system,
+        harmony=model.harmony,
+        forced_name=forced not in (None, "*"),
+        model_id=model.id,
     )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(
@@ -229,6 +238,15 @@ def _check_messages(messages: list[Any]) -> None:
             raise errors.missing_parameter(f"{where}.name")
         if "name" in message and message["name"] is not None and not isinstance(message["name"], str):
             check_value(f"{where}.name", message["name"], P("string"))
+
+
+def _counted(messages: list[Any], model: catalogue.Model) -> list[Any]:
+    """The messages the prompt count covers: a search preview does not count its system or developer
+    messages. [UNVERIFIED] one recording: 11 tokens for a system and a user message, the user message
+    alone by the cookbook's formula less the one priming token the harmony format also saves."""
+    if "search" not in model.traits:
+        return messages
+    return [m for m in messages if not (isinstance(m, dict) and m.get("role") in ("system", "developer"))]
 
 
 def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | None, str]:

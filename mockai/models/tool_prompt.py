@@ -19,64 +19,85 @@ MAX_DEPTH = 16
 
 
 def render(functions: Iterable[Mapping[str, Any]]) -> str:
-    """The namespace text the definitions become."""
-    lines = ["namespace functions {", ""]
+    """The namespace text the definitions become.
+
+    A function without properties is `() => any`; its description is one `//` comment, written as given
+    (a multi-line description keeps its raw newlines: recorded counts match that, not `//` on every line).
+    """
+    parts = []
     for fn in functions:
+        lines = []
         description = fn.get("description")
         if isinstance(description, str) and description:
             lines.append(f"// {description}")
         params = fn.get("parameters")
+        name = fn.get("name")
         props = params.get("properties") if isinstance(params, Mapping) else None
         if isinstance(params, Mapping) and isinstance(props, Mapping) and props:
-            lines.append(f"type {fn.get('name')} = (_: {{")
-            lines.append(_properties(params, 0))
-            lines.append("}) => any;")
+            lines.append(f"type {name} = (_: {_type(params, '', 0)}) => any;\n")
         else:
-            lines.append(f"type {fn.get('name')} = () => any;")
-        lines.append("")
-    lines.append("} // namespace functions")
-    return "\n".join(lines)
+            lines.append(f"type {name} = () => any;\n")
+        parts.append("\n".join(lines))
+    return "namespace functions {\n\n" + "\n".join(parts) + "\n} // namespace functions"
 
 
-def _properties(schema: Mapping[str, Any], indent: int, depth: int = 0) -> str:
+def _properties(schema: Mapping[str, Any], indent: str, depth: int) -> str:
+    """One line per property, after its comments: `// Title:` (pydantic's `title`), then `// description`
+    and `// Examples:`. [UNVERIFIED] the title line's exact text: fitted on the recorded counts of two
+    requests (a `// Title` line with a colon is the rendering that matches both); `default` is not written
+    (a recorded `default: false` costs nothing), unlike in the harmony library's renderer.
+    """
     required = schema.get("required")
-    required = required if isinstance(required, list) else []
+    required = set(required) if isinstance(required, list) else set()
     props = schema.get("properties")
-    lines = []
-    for name, prop in (props if isinstance(props, Mapping) else {}).items():
+    out = ""
+    for key, prop in (props if isinstance(props, Mapping) else {}).items():
         prop = prop if isinstance(prop, Mapping) else {}
+        title = prop.get("title")
+        if isinstance(title, str) and title:
+            out += f"{indent}// {title}:\n"
         description = prop.get("description")
-        if isinstance(description, str) and description and indent < 2:
-            lines.append(f"// {description}")
-        optional = "" if name in required else "?"
-        lines.append(f"{name}{optional}: {_type(prop, indent, depth + 1)},")
-    return "\n".join(" " * indent + line for line in lines)
+        if isinstance(description, str):
+            out += f"{indent}// {description}\n"
+        examples = prop.get("examples")
+        if isinstance(examples, list) and examples:
+            out += f"{indent}// Examples:\n"
+            out += "".join(f'{indent}// - "{e}"\n' for e in examples if isinstance(e, str))
+        optional = "" if key in required else "?"
+        kind = _type(prop, indent + "    ", depth + 1)
+        if prop.get("nullable") is True and "null" not in kind:
+            kind += " | null"
+        out += f"{indent}{key}{optional}: {kind},\n"
+    return out
 
 
-def _type(schema: Mapping[str, Any], indent: int, depth: int) -> str:
+def _type(schema: Mapping[str, Any], indent: str, depth: int) -> str:
+    """A schema as a TypeScript type, following the public renderer of the harmony format: only string enums
+    become literal unions, `anyOf` is `any`, a list of types is joined without recursion, nested properties
+    indent by four spaces. A top-level `title` is a `// title` comment before the `{` ([UNVERIFIED]: fitted
+    on two recorded requests, as above)."""
     if depth > MAX_DEPTH:
         return "any"
     kind = schema.get("type")
     if isinstance(kind, list):
-        return " | ".join(_type({**schema, "type": k}, indent, depth + 1) for k in kind if isinstance(k, str))
-    enum = schema.get("enum")
-    if isinstance(enum, list) and kind in (None, "string", "number", "integer"):
-        return " | ".join(json.dumps(v) if isinstance(v, str) else str(v) for v in enum)
+        names = ["number" if k == "integer" else k for k in kind if isinstance(k, str)]
+        if names:
+            return " | ".join(names)
+    if kind == "object":
+        title = schema.get("title")
+        head = f"// {title}\n" if depth == 0 and isinstance(title, str) and title else ""
+        return head + "{\n" + _properties(schema, indent, depth) + indent + "}"
     if kind == "string":
-        return "string"
+        enum = schema.get("enum")
+        values = [v for v in enum if isinstance(v, str)] if isinstance(enum, list) else []
+        return " | ".join(json.dumps(v) for v in values) if values else "string"
     if kind in ("number", "integer"):
         return "number"
-    if kind in ("boolean", "null"):
-        return str(kind)
-    if kind == "object":
-        return "{\n" + _properties(schema, indent + 2, depth + 1) + "\n}"
+    if kind == "boolean":
+        return "boolean"
     if kind == "array":
         items = schema.get("items")
-        return (_type(items, indent, depth + 1) if isinstance(items, Mapping) else "any") + "[]"
-    for key in ("anyOf", "oneOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            return " | ".join(_type(o if isinstance(o, Mapping) else {}, indent, depth + 1) for o in options)
+        return f"{_type(items, indent, depth + 1)}[]" if isinstance(items, Mapping) else "Array<any>"
     return "any"
 
 
@@ -87,11 +108,13 @@ def count(
     system: str | None,
     harmony: bool,
     forced_name: bool,
+    model_id: str = "",
 ) -> int:
     """Tokens the definitions add to a prompt (0 without any).
 
     cl100k models: the namespace plus 9, 4 fewer when a system message takes the definitions in.
-    o200k models: plus 8, 3 fewer with a system or developer message. `system` is the role of the
+    o200k models: plus 8 (7 on the gpt-4.1 family: [UNVERIFIED], both recorded gpt-4.1 requests with tools
+    are one lower than gpt-4o's rule), 3 fewer with a system or developer message. `system` is the role of the
     request's first system or developer message, None without one. Harmony models (gpt-5 family,
     o-series): plus 90 for the developer message that holds them, 1 fewer when `tool_choice` names a
     function.
@@ -103,22 +126,29 @@ def count(
         return text + 90 - (1 if forced_name else 0)
     if encoding == "cl100k_base":
         return text + 9 - (4 if system else 0)
-    return text + 8 - (3 if system else 0)
+    framing = 7 if model_id.startswith("gpt-4.1") else 8
+    return text + framing - (3 if system else 0)
 
 
 def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
     """What tool-call history costs beyond the cookbook's count of its strings (derived from live traffic).
 
-    A `tool` message's `tool_call_id` is not in the prompt, and its text content enters JSON-quoted; each
-    call in an assistant's `tool_calls` adds 5 tokens of framing (9 in the harmony format). Outside the
-    harmony format, several calls in one message are written as one `multi_tool_use.parallel` call whose
-    JSON lists them (`{"tool_uses": [{"recipient_name": "functions.NAME", "parameters": {...}}]}`).
+    An assistant message with neither content nor tool calls is not in the prompt ([UNVERIFIED]: one
+    recording, an empty one before an assistant's tool call). A `tool` message's `tool_call_id` is not in
+    the prompt, and its text content enters JSON-quoted; each call in an assistant's `tool_calls` adds 5
+    tokens of framing (9 in the harmony format). Outside the harmony format, several calls in one message
+    are written as one `multi_tool_use.parallel` call whose JSON lists them
+    (`{"tool_uses": [{"recipient_name": "functions.NAME", "parameters": {...}}]}`).
     """
     delta = 0
     per_call = 9 if harmony else 5
     for message in messages:
         if not isinstance(message, Mapping):
             continue
+        if message.get("role") == "assistant" and not any(
+            message.get(key) for key in ("content", "tool_calls", "function_call")
+        ):
+            delta -= 3 + tokens.count(encoding, "assistant")  # what the cookbook counted for it
         if message.get("role") == "tool":
             call_id, content = message.get("tool_call_id"), message.get("content")
             if isinstance(call_id, str):
