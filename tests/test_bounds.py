@@ -189,7 +189,17 @@ def test_text_with_long_runs_counts_what_tiktoken_counts(parts: list[str], encod
 def test_a_long_run_is_found_wherever_it_is_and_short_runs_are_not() -> None:
     assert tokens._has_long_run("hi " + "x" * tokens.LONG_RUN + " there")
     assert tokens._has_long_run("x" + " " * tokens.LONG_RUN)
-    assert not tokens._has_long_run(("x" * (tokens.LONG_RUN - 1) + " ") * 50)
+    assert not tokens._has_long_run(("x" * (tokens.LONG_RUN // 2) + " ") * 50)
+    assert not tokens._has_long_run("hello world " * 10_000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=12), st.integers(0, 3000))
+def test_every_run_of_long_run_characters_is_found(lengths: list[int], offset: int) -> None:
+    # Runs of non-space and space characters in turn, after `offset` characters of short words.
+    text = "ab " * (offset // 3) + "".join(("x" if i % 2 else " ") * n for i, n in enumerate(lengths))
+    if max(lengths) >= tokens.LONG_RUN:
+        assert tokens._has_long_run(text)
 
 
 def test_three_megabytes_of_spaces_are_counted_exactly() -> None:
