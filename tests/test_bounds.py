@@ -169,6 +169,22 @@ def test_the_closed_form_holds_at_every_length_just_past_where_it_starts(encodin
         assert tokens._piece(enc, run) == enc._core_bpe.encode_single_piece(run.encode()), length
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.text(st.sampled_from("ab Zé!?\t\n1'中"), min_size=1, max_size=12),
+    st.integers(2 * tokens.RUN_WINDOW, 40_000),
+    st.sampled_from(ENCODINGS),
+)
+def test_a_long_piece_of_mixed_characters_gets_tiktokens_own_tokens(
+    unit: str, length: int, encoding: str
+) -> None:
+    # Whatever the pattern makes of a long repeated unit, each piece is merged as tiktoken merges it.
+    enc = tokens.get_encoding(encoding)
+    text = (unit * (length // len(unit) + 1))[:length]
+    for piece in tokens._pattern(enc._pat_str).findall(text):
+        assert tokens._piece(enc, piece) == enc._core_bpe.encode_single_piece(piece.encode())
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

@@ -292,6 +292,25 @@ def _piece(enc: tiktoken.Encoding, piece: str) -> list[int]:
         if width:
             copies = (len(piece) - RUN_WINDOW) // width
             return [head] * copies + _merge(enc, piece[0].encode("utf-8") * (len(piece) - copies * width))
+    if len(piece) > 2 * RUN_WINDOW and _alone(enc, piece):
+        return _merge_releasing_the_gil(enc, piece)
+    return _merge(enc, piece.encode("utf-8"))
+
+
+def _alone(enc: tiktoken.Encoding, piece: str) -> bool:
+    """True when the pattern, run on `piece` alone, finds `piece` whole (so tiktoken's split of it is it)."""
+    found = _pattern(enc._pat_str).match(piece, concurrent=True)
+    return found is not None and found.end() == len(piece)
+
+
+def _merge_releasing_the_gil(enc: tiktoken.Encoding, piece: str) -> list[int]:
+    """`_merge` of a piece the pattern leaves whole, through `encode_ordinary`, which lets other threads
+    run meanwhile (`encode_single_piece` holds the GIL: 20 s for a 24 MB word, the server frozen)."""
+    try:
+        return enc.encode_ordinary(piece)
+    except BaseException as exc:
+        if not _regex_overflow(exc):
+            raise
     return _merge(enc, piece.encode("utf-8"))
 
 
