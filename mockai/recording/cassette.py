@@ -5,8 +5,9 @@ one interaction (see `mockai.recording.interaction`). Recording only ever append
 and fsyncs it, so a crash or `kill -9` loses at most the interaction in flight; a torn last line is
 skipped with a warning on load and cut off before the next recording appends to the file.
 
-Loading parses only the request part of each line and indexes it by the hash of its normal form
-(`mockai.recording.keys`), so a lookup costs the same for 10 interactions as for 100,000.
+Loading checks that replay can decode every line (`check_replayable`: a bad one is skipped with its
+line number), then indexes each request by the hash of its normal form (`mockai.recording.keys`), so a
+lookup costs the same for 10 interactions as for 100,000.
 """
 
 from __future__ import annotations
