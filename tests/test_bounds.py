@@ -191,6 +191,11 @@ def test_a_long_piece_of_mixed_characters_gets_tiktokens_own_tokens(
         st.one_of(
             st.sampled_from([" ", "\n", "word", "Word ", "123", "!?", "é"]),
             st.builds(lambda c, n: c * n, st.sampled_from(RUN_CHARS), st.integers(2000, 9000)),
+            st.builds(
+                lambda u, n: u * n,
+                st.sampled_from(["ab", " \t", "!\n/", "x1", "é中", "Ab"]),
+                st.integers(1000, 4000),
+            ),
         ),
         max_size=8,
     ),
