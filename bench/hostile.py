@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 
 HI = [{"role": "user", "content": "hi"}]
+MIXED_WORD = "qwertyuiopasdfghjklzxcvbnm" * 923_077
+"""24 MB of letters with no space: one piece of tiktoken's pattern, and not a run of one letter."""
 FAN_OUT = {
     "$defs": {"n": {"type": "object", "properties": {k: {"$ref": "#/$defs/n"} for k in "abcdefgh"}}},
     "$ref": "#/$defs/n",
@@ -159,6 +161,28 @@ CLASSES = [
         "POST",
         "/v1/embeddings",
         lambda: json.dumps({"model": "text-embedding-3-small", "input": ["x" * 24_000_000]}).encode(),
+    ),
+    Hostile(
+        "body-24MB-mixed-word",
+        "POST",
+        "/v1/embeddings",
+        lambda: json.dumps({"model": "text-embedding-3-small", "input": [MIXED_WORD]}).encode(),
+    ),
+    Hostile(
+        "chat-24MB-mixed-word",
+        "POST",
+        "/v1/chat/completions",
+        lambda: json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": MIXED_WORD}]}
+        ).encode(),
+    ),
+    Hostile(
+        "chat-3MB-tabs-spaces",
+        "POST",
+        "/v1/chat/completions",
+        lambda: json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": " \t" * 1_500_000}]}
+        ).encode(),
     ),
     Hostile("header-30MB", "POST", "/v1/chat/completions", chat, headers={"x-pad": "p" * 30_000_000}),
 ]

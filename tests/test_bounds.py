@@ -6,6 +6,7 @@ send it, and pins the live API's text where one is known."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,134 @@ def test_the_fallback_path_agrees_with_tiktoken_on_long_runs_it_can_still_encode
     enc = tokens.get_encoding("o200k_base")
     for text in (" " * 90_000 + "x", "a" + "\n" * 90_000, "x " + "\t " * 40_000 + "y"):
         assert tokens._by_pieces(enc, text) == enc.encode_ordinary(text)
+
+
+# -- pieces too long for tiktoken's byte-pair merge --------------------------------------------------
+
+RUN_CHARS = [" ", "\t", "\n", "\r", "\u3000", "x", "a", "Z", "0", "7", "!", "-", "=", "é", "中", "😀", "ß"]
+ENCODINGS = ["o200k_base", "cl100k_base", "p50k_base", "r50k_base"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(RUN_CHARS),
+    st.one_of(st.integers(1, 5000), st.integers(5000, 200_000)),
+    st.sampled_from(ENCODINGS),
+)
+def test_a_run_of_one_character_gets_tiktokens_own_tokens(char: str, length: int, encoding: str) -> None:
+    enc = tokens.get_encoding(encoding)
+    run = char * length
+    assert tokens._piece(enc, run) == enc._core_bpe.encode_single_piece(run.encode())
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("char", [" ", "\n", "x"])
+def test_the_closed_form_holds_at_every_length_just_past_where_it_starts(encoding: str, char: str) -> None:
+    enc = tokens.get_encoding(encoding)
+    start = 2 * tokens.RUN_WINDOW
+    for length in range(start - 2, start + 300):
+        run = char * length
+        assert tokens._piece(enc, run) == enc._core_bpe.encode_single_piece(run.encode()), length
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.text(st.sampled_from("ab Zé!?\t\n1'中"), min_size=1, max_size=12),
+    st.integers(2 * tokens.RUN_WINDOW, 40_000),
+    st.sampled_from(ENCODINGS),
+)
+def test_a_long_piece_of_mixed_characters_gets_tiktokens_own_tokens(
+    unit: str, length: int, encoding: str
+) -> None:
+    # Whatever the pattern makes of a long repeated unit, each piece is merged as tiktoken merges it.
+    enc = tokens.get_encoding(encoding)
+    text = (unit * (length // len(unit) + 1))[:length]
+    for piece in tokens._pattern(enc._pat_str).findall(text):
+        assert tokens._piece(enc, piece) == enc._core_bpe.encode_single_piece(piece.encode())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([" ", "\n", "word", "Word ", "123", "!?", "é"]),
+            st.builds(lambda c, n: c * n, st.sampled_from(RUN_CHARS), st.integers(2000, 9000)),
+            st.builds(
+                lambda u, n: u * n,
+                st.sampled_from(["ab", " \t", "!\n/", "x1", "é中", "Ab"]),
+                st.integers(1000, 4000),
+            ),
+        ),
+        max_size=8,
+    ),
+    st.sampled_from(ENCODINGS),
+)
+def test_text_with_long_runs_counts_what_tiktoken_counts(parts: list[str], encoding: str) -> None:
+    text = "".join(parts)
+    enc = tokens.get_encoding(encoding)
+    assert tokens.ordinary(enc, text) == enc.encode_ordinary(text)
+
+
+def test_a_long_run_is_found_wherever_it_is_and_short_runs_are_not() -> None:
+    assert tokens._has_long_run("hi " + "x" * tokens.LONG_RUN + " there")
+    assert tokens._has_long_run("x" + " " * tokens.LONG_RUN)
+    assert not tokens._has_long_run(("x" * (tokens.LONG_RUN // 2) + " ") * 50)
+    assert not tokens._has_long_run("hello world " * 10_000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=12), st.integers(0, 3000))
+def test_every_run_of_long_run_characters_is_found(lengths: list[int], offset: int) -> None:
+    # Runs of non-space and space characters in turn, after `offset` characters of short words.
+    text = "ab " * (offset // 3) + "".join(("x" if i % 2 else " ") * n for i, n in enumerate(lengths))
+    if max(lengths) >= tokens.LONG_RUN:
+        assert tokens._has_long_run(text)
+
+
+def test_three_megabytes_of_spaces_are_counted_exactly() -> None:
+    # o200k_base: 23,437 tokens of 128 spaces, then one of the last 64 (3,000,000 = 23,437 * 128 + 64).
+    assert tokens.count("o200k_base", " " * 3_000_000) == 23_438
+    assert tokens.count("cl100k_base", "x" * 3_000_000) == 375_000  # tokens of 8 letters
+
+
+def test_an_embeddings_input_whose_length_proves_it_too_long_is_refused_without_encoding_it(
+    client: openai.OpenAI,
+) -> None:
+    # Over 8192 * 128 characters: more than 8192 tokens whatever they are, as no token covers 129 bytes.
+    word = "".join(chr(ord("a") + (i * 7919) % 26) for i in range(1_100_000))
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.embeddings.create(model="text-embedding-3-small", input=["hi", word])
+    assert caught.value.status_code == 400
+    assert caught.value.body["message"] == "Invalid 'input[1]': maximum input length is 8192 tokens."  # type: ignore[index]
+
+
+@pytest.mark.anyio
+async def test_the_async_client_gets_the_same_400_for_a_huge_word(aclient: openai.AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await aclient.embeddings.create(model="text-embedding-3-small", input="x" * 2_000_000)
+    assert caught.value.body["message"] == "Invalid 'input[0]': maximum input length is 8192 tokens."  # type: ignore[index]
+
+
+def test_the_2023_error_still_states_the_exact_count_of_a_long_word(
+    http: httpx.Client, state: MockState
+) -> None:
+    state.as_of = dt.date(2023, 7, 6)
+    response = http.post("/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "x" * 2_000_000})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "This model's maximum context length is 8191 tokens, however you requested 250000 tokens "
+        "(250000 in your prompt; 0 for the completion). Please reduce your prompt; or completion length."
+    )
+
+
+def test_an_empty_input_after_a_huge_one_is_still_the_schema_error(http: httpx.Client) -> None:
+    response = http.post(
+        "/v1/embeddings", json={"model": "text-embedding-3-small", "input": ["x" * 2_000_000, ""]}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+    )
 
 
 # -- schemas -------------------------------------------------------------------------------------------

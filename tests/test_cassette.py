@@ -6,7 +6,9 @@ import base64
 import gzip
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -371,3 +373,85 @@ def test_import_vcr_reads_aiohttp_tags_as_data_pydantic_ai_parsed_bodies_and_per
             model="gpt-4o-mini", messages=[{"role": "user", "content": "from pydantic-ai"}]
         )
         assert asked.choices[0].message.content == "From vcrpy."
+
+
+def corrupt_second_line(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Write a three-line cassette (header, "one", "two") whose "one" interaction is changed by `change`."""
+    write_cassette(path, [chat("one", "1"), chat("two", "2")])
+    header, first, second = path.read_text().splitlines()
+    line = json.loads(first)
+    change(line)
+    path.write_text("\n".join([header, json.dumps(line), second]) + "\n")
+
+
+def set_in(line: dict[str, Any], where: str, value: object) -> None:
+    *parents, last = where.split(".")
+    target = line
+    for name in parents:
+        target = target[name]
+    target[last] = value
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "reason"),
+    [
+        (
+            "response.body",
+            {"base64": "not base64!", "content_type": "image/png"},
+            "response.body.base64 is not",
+        ),
+        ("response.body", "a string", "response.body is not an object"),
+        ("response.status", "two hundred", "response.status is 'two hundred', not an HTTP status"),
+        ("response.status", 42, "response.status is 42, not an HTTP status"),
+        ("response.headers", {"x-request-id": 7}, r"response.headers\['x-request-id'\] is not a string"),
+        (
+            "response.chunks",
+            [{"t": 0.0, "base64": "@@@@"}],
+            r"response.chunks\[0\].base64 is not valid base64",
+        ),
+        (
+            "response.chunks",
+            [{"t": "soon", "text": "data: {}\n\n"}],
+            r"response.chunks\[0\].t is not a number",
+        ),
+        ("response", [], "it needs a request and a response object"),
+    ],
+)
+def test_a_line_replay_could_not_decode_is_refused_at_load_with_its_number(
+    tmp_path: Path, where: str, value: object, reason: str
+) -> None:
+    path = tmp_path / "c.jsonl"
+    corrupt_second_line(path, lambda line: set_in(line, where, value))
+    with pytest.warns(CassetteWarning, match=rf"line 2 is not a valid interaction \({reason}.*Fix or delete"):
+        cassette = Cassette.load(path)
+    assert len(cassette) == 1  # the good line after it still loads
+    assert json.loads(cassette.interaction(0).body)["choices"][0]["message"]["content"] == "2"
+
+
+def test_valid_base64_bodies_and_chunks_still_load_and_replay_their_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    corrupt_second_line(
+        path, lambda line: set_in(line, "response.body", {"base64": base64.b64encode(png).decode()})
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cassette = Cassette.load(path)
+    assert cassette.interaction(0).body == png
+
+
+def test_a_refused_line_is_a_replay_miss_not_a_500(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    corrupt_second_line(path, lambda line: set_in(line, "response.body", {"base64": "%%%"}))
+    with (
+        pytest.warns(CassetteWarning, match="line 2"),
+        ServerThread(Settings(port=0, cassette=str(path))) as server,
+    ):
+        client = openai.OpenAI(base_url=server.url, api_key="sk-any", max_retries=0)
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "one"}])
+        assert 400 <= caught.value.status_code < 500
+        reply = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "two"}]
+        )
+        assert reply.choices[0].message.content == "2"

@@ -77,8 +77,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
                 param="dimensions",
                 code="integer_above_max_value",
             )
-    inputs = _inputs(body["input"], model.encoding)
-    _check_lengths(inputs, model, ctx.as_of)
+    inputs = _inputs(body["input"], model.encoding, _Limit.of(model, ctx.as_of))
+    _check_total(inputs)
     call = Call(
         "embeddings",
         body["model"],
@@ -90,8 +90,9 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     return EmbeddingPlan(call, resolved, inputs, dimensions, body.get("encoding_format") == "base64")
 
 
-def _inputs(value: Any, encoding: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """string | string[] | int[] | int[][] -> ((text, ids), ...); OpenAI's one error for anything else.
+def _inputs(value: Any, encoding: str, limit: _Limit) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """string | string[] | int[] | int[][] -> ((text, ids), ...); OpenAI's one error for anything else,
+    and its per-input length limit, input by input.
 
     The real API validates `input` against one JSON schema, so an empty string, an empty array, a
     mixed array or too many items all get the same `'$.input' is invalid` message."""
@@ -108,13 +109,13 @@ def _inputs(value: Any, encoding: str) -> tuple[tuple[str, tuple[int, ...]], ...
             raise errors.OpenAIError(400, INVALID_INPUT)
     else:
         raise errors.OpenAIError(400, INVALID_INPUT)
+    if any(isinstance(item, str) and not item for item in items):
+        raise errors.OpenAIError(400, INVALID_INPUT)
     enc = tokens.get_encoding(encoding)
-    out = []
+    texts: list[str | tuple[str, tuple[int, ...]]] = []  # checked before any length, as the schema is
     for item in items:
         if isinstance(item, str):
-            if not item:
-                raise errors.OpenAIError(400, INVALID_INPUT)
-            out.append((item, tuple(tokens.encode(encoding, item))))
+            texts.append(item)
             continue
         try:
             # [UNVERIFIED] the real reply to an id outside the vocabulary; we treat it as a schema miss.
@@ -123,7 +124,14 @@ def _inputs(value: Any, encoding: str) -> tuple[tuple[str, tuple[int, ...]], ...
             text = enc.decode_bytes(item).decode("utf-8", errors="replace")
         except (KeyError, ValueError, OverflowError):
             raise errors.OpenAIError(400, INVALID_INPUT) from None
-        out.append((text, tuple(item)))
+        texts.append((text, tuple(item)))
+    out = []
+    for i, entry in enumerate(texts):
+        if isinstance(entry, str):
+            limit.refuse_if_surely_longer(i, entry, encoding)
+            entry = (entry, tuple(tokens.encode(encoding, entry)))
+        limit.check(i, len(entry[1]))
+        out.append(entry)
     return tuple(out)
 
 
@@ -131,26 +139,43 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_lengths(
-    inputs: tuple[tuple[str, tuple[int, ...]], ...], model: catalogue.Model, as_of: dt.date
-) -> None:
-    """OpenAI's per-input limit (in the wording of the simulated date), then the per-request total."""
-    new_text = as_of >= NEW_LIMIT_TEXT_SINCE
-    # The 2024+ message and limit say 8192 where the 2023 one said 8191 for the same models.
-    limit = 8192 if new_text and model.context == 8191 else model.context
-    for i, (_, ids) in enumerate(inputs):
-        if limit and len(ids) > limit:
-            if new_text:
-                raise errors.OpenAIError(
-                    400, f"Invalid 'input[{i}]': maximum input length is {limit} tokens."
-                )
+@dataclass(frozen=True)
+class _Limit:
+    """OpenAI's per-input token limit, in the wording of the simulated date."""
+
+    tokens: int
+    new_text: bool
+
+    @classmethod
+    def of(cls, model: catalogue.Model, as_of: dt.date) -> _Limit:
+        new_text = as_of >= NEW_LIMIT_TEXT_SINCE
+        # The 2024+ message and limit say 8192 where the 2023 one said 8191 for the same models.
+        return cls(8192 if new_text and model.context == 8191 else model.context, new_text)
+
+    def check(self, i: int, count: int) -> None:
+        if not self.tokens or count <= self.tokens:
+            return
+        if self.new_text:
             raise errors.OpenAIError(
-                400,
-                f"This model's maximum context length is {limit} tokens, however you requested {len(ids)} "
-                "tokens "
-                f"({len(ids)} in your prompt; 0 for the completion). Please reduce your prompt; or "
-                "completion length.",
+                400, f"Invalid 'input[{i}]': maximum input length is {self.tokens} tokens."
             )
+        raise errors.OpenAIError(
+            400,
+            f"This model's maximum context length is {self.tokens} tokens, however you requested {count} "
+            f"tokens ({count} in your prompt; 0 for the completion). Please reduce your prompt; or "
+            "completion length.",
+        )
+
+    def refuse_if_surely_longer(self, i: int, text: str, encoding: str) -> None:
+        """The 2024+ 400 for a text whose length alone proves it too long (no token covers more than
+        `max_token_bytes` bytes, a character at least one), before encoding it: a 24 MB word takes
+        tiktoken seconds. The 2023 text states the exact count, so that one still encodes the text."""
+        if self.new_text and self.tokens and len(text) > self.tokens * tokens.max_token_bytes(encoding):
+            self.check(i, self.tokens + 1)
+
+
+def _check_total(inputs: tuple[tuple[str, tuple[int, ...]], ...]) -> None:
+    """OpenAI's per-request total, once every input is within its own limit."""
     total = sum(len(ids) for _, ids in inputs)
     if total > MAX_REQUEST_TOKENS:
         raise errors.OpenAIError(

@@ -13,7 +13,7 @@ import gzip
 import hashlib
 import threading
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -190,12 +190,15 @@ def encode(encoding: str, text: str) -> list[int]:
 
 
 def ordinary(enc: tiktoken.Encoding, text: str) -> list[int]:
-    """`enc.encode_ordinary(text)`, also for text tiktoken's Rust regex panics on.
+    """`enc.encode_ordinary(text)`, also for text tiktoken's Rust regex panics on or merges too slowly.
 
-    Its backtracking regex overflows on a whitespace run of some 100,000 characters (pyo3's
-    `PanicException`, a BaseException, or a ValueError). Then the same tokens come from the same
-    pattern run by the `regex` package and tiktoken's own byte-pair merge of each piece (tiktoken's
-    reference path)."""
+    Text with `LONG_RUN` or more whitespace or non-whitespace characters in a row may hold a piece long
+    enough for tiktoken's byte-pair merge to take seconds (a 24 MB word: 33 s), or for its backtracking
+    regex to overflow on (a whitespace run of some 100,000 characters: pyo3's `PanicException`, a
+    BaseException, or a ValueError). Such text is split by the same pattern run by the `regex` package,
+    and each piece merged as tiktoken would (`_piece`: a long run of one character in closed form)."""
+    if _has_long_run(text):
+        return _by_pieces(enc, text)
     try:
         return enc.encode_ordinary(text)
     except BaseException as exc:
@@ -208,7 +211,8 @@ def with_special(enc: tiktoken.Encoding, text: str) -> list[int]:
     """`enc.encode(text, allowed_special="all")` (special-token text is the special token, as the legacy
     completions prompt takes it), also for text tiktoken's Rust regex panics on."""
     try:
-        return enc.encode(text, allowed_special="all")
+        if not _has_long_run(text):
+            return enc.encode(text, allowed_special="all")
     except BaseException as exc:
         if not _regex_overflow(exc):
             raise
@@ -234,13 +238,109 @@ def _by_pieces(enc: tiktoken.Encoding, text: str) -> list[int]:
     pattern = _pattern(enc._pat_str)
     out: list[int] = []
     for piece in pattern.findall(text, concurrent=True):
-        out.extend(enc._core_bpe.encode_single_piece(piece.encode("utf-8")))
+        out.extend(_piece(enc, piece))
     return out
+
+
+LONG_RUN = 2048
+"""Whitespace or non-whitespace characters in a row from which a text may hold a piece too long for
+tiktoken's own path.
+
+Every piece of the four patterns is a run of whitespace or of non-whitespace, plus at most one leading
+whitespace character, or (cl100k's and o200k's punctuation then newlines, spaces then a newline) one of
+each: a piece past 2 * LONG_RUN + 1 characters holds a run this long. One exception: o200k's punctuation
+then newlines and slashes in turn ("!" + "\\n/" * n) goes to tiktoken as it is, exact and quick (barely
+any merges: 0.4 s for 3 MB, the GIL released)."""
+
+_SPACE = regex.compile(r"\s")
+_NOT_SPACE = regex.compile(r"\S")
+
+
+def _has_long_run(text: str) -> bool:
+    """True when `text` may hold a run of LONG_RUN characters, always when it does.
+
+    It looks at every (LONG_RUN / 2)-th character: such a run spans two consecutive samples of its kind
+    and everything between them, which a C-speed search then checks. Some 20 ms for 24 MB, where a regex
+    for the runs themselves takes seconds holding the GIL."""
+    step = LONG_RUN // 2
+    if len(text) < LONG_RUN:
+        return False
+    samples = [_SPACE.match(c) is not None for c in text[::step]]
+    for k in range(len(samples) - 1):
+        if samples[k] == samples[k + 1]:
+            other = _NOT_SPACE if samples[k] else _SPACE
+            if other.search(text, k * step, (k + 1) * step + 1) is None:
+                return True
+    return False
+
+
+RUN_WINDOW = 1024
+"""Characters of a one-character run merged by tiktoken itself; longer runs are cut down to this."""
+
+
+def _piece(enc: tiktoken.Encoding, piece: str) -> list[int]:
+    """tiktoken's byte-pair merge of one piece; a long run of one character in closed form.
+
+    Byte-pair merging a run of one character c builds the same longest run token T (c * 128 for spaces
+    in o200k, c * 8 for letters...) from its left end, then ends in a tail that depends on the run's
+    length only: tokens(c * n) = [T] + tokens(c * (n - len(T))) once n passes a few times len(T). So a run
+    longer than RUN_WINDOW is that many copies of T, then tiktoken's own merge of a run of RUN_WINDOW to
+    RUN_WINDOW + len(T) characters. tests/test_bounds.py checks this against tiktoken for every encoding
+    on generated characters and lengths up to 200,000 (tiktoken's own cost grows superlinearly: 3 MB of
+    spaces took 2.7 s, a 24 MB word 33 s, all of it holding the GIL)."""
+    if len(piece) > 2 * RUN_WINDOW and piece.count(piece[0]) == len(piece):
+        head, width = _run_head(enc, piece[0])
+        if width:
+            copies = (len(piece) - RUN_WINDOW) // width
+            return [head] * copies + _merge(enc, piece[0].encode("utf-8") * (len(piece) - copies * width))
+    if len(piece) > 2 * RUN_WINDOW and _alone(enc, piece):
+        return _merge_releasing_the_gil(enc, piece)
+    return _merge(enc, piece.encode("utf-8"))
+
+
+def _alone(enc: tiktoken.Encoding, piece: str) -> bool:
+    """True when the pattern, run on `piece` alone, finds `piece` whole (so tiktoken's split of it is it)."""
+    found = _pattern(enc._pat_str).match(piece, concurrent=True)
+    return found is not None and found.end() == len(piece)
+
+
+def _merge_releasing_the_gil(enc: tiktoken.Encoding, piece: str) -> list[int]:
+    """`_merge` of a piece the pattern leaves whole, through `encode_ordinary`, which lets other threads
+    run meanwhile (`encode_single_piece` holds the GIL: 20 s for a 24 MB word, the server frozen)."""
+    try:
+        return enc.encode_ordinary(piece)
+    except BaseException as exc:
+        if not _regex_overflow(exc):
+            raise
+    return _merge(enc, piece.encode("utf-8"))
+
+
+def _merge(enc: tiktoken.Encoding, piece: bytes) -> list[int]:
+    """tiktoken's byte-pair merge of one piece of its pattern."""
+    ids: list[int] = enc._core_bpe.encode_single_piece(piece)
+    return ids
+
+
+@lru_cache(maxsize=1024)
+def _run_head(enc: tiktoken.Encoding, char: str) -> tuple[int, int]:
+    """The first token of a long run of `char`, and how many characters it covers (0 when it ends
+    inside a character: no closed form then). Bounded: 1,024 (encoding, character) pairs."""
+    unit = char.encode("utf-8")
+    head = _merge(enc, unit * (2 * RUN_WINDOW))[0]
+    width, rest = divmod(len(enc.decode_single_token_bytes(head)), len(unit))
+    return head, 0 if rest else width
 
 
 @cache
 def _pattern(source: str) -> Any:
     return regex.compile(source)
+
+
+@cache
+def max_token_bytes(encoding: str) -> int:
+    """The most bytes one token of `encoding` covers (128 in all four): `len(text.encode()) / this` is a
+    lower bound of any text's token count, known without encoding it."""
+    return max(len(token) for token in get_encoding(encoding)._mergeable_ranks)
 
 
 def count(encoding: str, text: str) -> int:
