@@ -14,6 +14,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from mockai import errors
+from mockai.memo import Memo
 
 _DEEP = 200
 """Fewer brackets than this cannot nest deep enough to reach json.loads' recursion limit, which orjson
@@ -54,7 +55,7 @@ class Exchange:
             server_send=send,
             method=scope["method"],
             path=scope["path"],
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            headers=decoded(scope["headers"]),
             request_id="req_" + digest,
             started=time.perf_counter(),
         )
@@ -112,6 +113,23 @@ class Exchange:
             "x-request-id": self.request_id,
             **ratelimit,
         }
+
+
+def decoded(raw: Any) -> dict[str, str]:
+    """Request headers as a dict with lower-case names; a fresh dict each time.
+
+    Memoised (bounded): a client sends the same headers with every request, so a repeat costs a copy."""
+    key = tuple(raw)
+    found = _HEADERS.get(key)
+    if found is None:
+        found = _HEADERS.put(key, {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in key})
+    return dict(found)
+
+
+_HEADERS: Memo[tuple[tuple[bytes, bytes], ...], dict[str, str]] = Memo(
+    entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
+)
+"""Raw header pairs -> decoded: 1,024 header sets and 1 MB of them at most. Only copies are handed out."""
 
 
 def _not_json(constant: str) -> Any:
