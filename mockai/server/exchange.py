@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -69,8 +70,10 @@ class Exchange:
     def query(self) -> str:
         return bytes(self.scope.get("query_string", b"")).decode("latin-1")
 
-    @property
+    @cached_property
     def api_key(self) -> str | None:
+        """The key the request carries (`Authorization: Bearer`, else `api-key`); read once, as the
+        headers never change."""
         auth = self.headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             return auth[7:].strip() or None
