@@ -146,6 +146,8 @@ def parse_json(raw: bytes) -> Any:
     answers them with its bad-JSON 400, and so does this. orjson parses the usual body several times
     faster; what it refuses or would change goes to json.loads: NaN and friends, lone surrogate escapes,
     nesting near json's recursion limit, and integers past 64 bits (orjson makes them floats)."""
+    if _PLAIN.get(raw):  # seen before: strict UTF-8 without a BOM, and what orjson reads as json.loads does
+        return orjson.loads(raw)
     try:
         # json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
         text = raw.decode("utf-8-sig")
@@ -153,14 +155,21 @@ def parse_json(raw: bytes) -> Any:
         raise errors.bad_json() from None
     if raw.count(b"[") + raw.count(b"{") < _DEEP and _LONG_NUMBER.search(raw) is None:
         try:
-            return orjson.loads(text)
+            body = orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
+        else:
+            if len(text) == len(raw):  # ASCII, no BOM: the bytes themselves may go straight to orjson
+                _PLAIN.put(raw, True)
+            return body
     try:
         return json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise errors.bad_json() from None
 
 
+_PLAIN: Memo[bytes, bool] = Memo(entries=1024, size=8_000_000, size_of=len)
+"""Bodies already found plain (ASCII JSON that orjson reads as json.loads does): a repeat skips the checks.
+1,024 bodies and 8 MB of them at most."""
 _LONG_NUMBER = re.compile(rb"\d{19}")
 """A run of digits that may not fit 64 bits: such a body goes to json.loads, which keeps it exact."""
