@@ -78,24 +78,36 @@ _NEVER = sys.maxsize
 def raw_headers(
     content_type: str, headers: Mapping[str, str], length: int | None = None
 ) -> list[tuple[bytes, bytes]]:
+    """The response headers as ASGI pairs, in order: content type, length, then `headers` as given."""
     pairs = _PAIRS
     out = [pairs.get(("content-type", content_type)) or _pair(("content-type", content_type))]
     if length is not None:
-        out.append((b"content-length", str(length).encode()))
+        out.append((b"content-length", b"%d" % length))
     for item in headers.items():
-        out.append(pairs.get(item) or _pair(item))
+        found = pairs.get(item)
+        if found is None:
+            name, value = item
+            found = (_NAMES.get(name) or name.encode("latin-1"), value.encode("latin-1"))
+            if name not in _VARYING:
+                _keep(item, found)
+        out.append(found)
     return out
 
 
 def _pair(item: tuple[str, str]) -> tuple[bytes, bytes]:
-    """A header encoded for ASGI; most are the same in every answer, so their bytes are kept (bounded)."""
+    """A header encoded for ASGI, kept if its value is the same in every answer."""
     name, value = item
     found = (name.encode("latin-1"), value.encode("latin-1"))
     if name not in _VARYING:
-        if len(_PAIRS) >= 4096:
-            _PAIRS.clear()  # values scripted per rule must not grow it without end
-        _PAIRS[item] = found
+        _keep(item, found)
     return found
+
+
+def _keep(item: tuple[str, str], pair: tuple[bytes, bytes]) -> None:
+    """Most headers are the same in every answer, so their bytes are kept (bounded)."""
+    if len(_PAIRS) >= 4096:
+        _PAIRS.clear()  # values scripted per rule must not grow it without end
+    _PAIRS[item] = pair
 
 
 _PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
@@ -111,6 +123,8 @@ _VARYING = frozenset(
     }
 )
 """Headers whose value changes from answer to answer: encoded each time, never kept."""
+_NAMES = {name: name.encode("latin-1") for name in _VARYING}
+"""The varying headers' names, encoded once."""
 
 
 async def send_body(

@@ -155,3 +155,37 @@ def test_json_that_orjson_refuses_but_json_allows_is_still_read(http: httpx.Clie
     response = http.post("/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
     assert "We could not parse the JSON body" not in response.text
     assert state.journal.entries()[-1].json["seed"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model": "gpt-4o-mini", "seed": 123456789012345678901234567890, '
+        b'"messages": [{"role": "user", "content": "hi"}]}',
+        '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "h\u00e9llo \u4f60"}]}'.encode(),
+        b'\xef\xbb\xbf{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}',
+    ],
+    ids=["int past 64 bits", "non-ASCII", "BOM"],
+)
+def test_a_repeated_body_is_read_the_same_each_time(http: httpx.Client, state: MockState, raw: bytes) -> None:
+    """Plain ASCII bodies seen before skip the parser's checks; these are not plain, and read as before."""
+    statuses = [
+        http.post(
+            "/v1/chat/completions", content=raw, headers={"content-type": "application/json"}
+        ).status_code
+        for _ in range(3)
+    ]
+    bodies = [e.json for e in state.journal.entries()]
+    assert statuses == [200, 200, 200]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["model"] == "gpt-4o-mini"
+
+
+def test_a_repeated_body_that_is_not_json_is_refused_each_time(http: httpx.Client) -> None:
+    raw = b'{"model": "gpt-4o-mini", "temperature": NaN, "messages": []}'
+    answers = [
+        http.post("/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 400]
+    assert all("We could not parse the JSON body of your request." in a.text for a in answers)

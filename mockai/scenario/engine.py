@@ -166,12 +166,13 @@ class RuleEngine:
             rule = slot.rule
             if rule.times is not None and slot.answered >= rule.times:
                 continue
-            probe = Probe(slot.seen + 1, self._states.get(rule.scenario, START), self._seed, rule.key)
-            if not all(g.admits(probe) for g in rule.gates if g.before_count):
-                continue
-            if not all(g.admits(probe) for g in rule.gates if not g.before_count):
-                slot.seen += 1  # the call reached this rule and counted, but it is not this rule's turn
-                continue
+            if rule.gates:  # most rules have none: no probe to build
+                probe = Probe(slot.seen + 1, self._states.get(rule.scenario, START), self._seed, rule.key)
+                if not all(g.admits(probe) for g in rule.gates if g.before_count):
+                    continue
+                if not all(g.admits(probe) for g in rule.gates if not g.before_count):
+                    slot.seen += 1  # the call reached this rule and counted, but it is not this rule's turn
+                    continue
             template = rule.replies[min(slot.answered, len(rule.replies) - 1)]
             reply = template.render(call, slot.answered + 1)
             if admit(reply):

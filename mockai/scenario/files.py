@@ -109,7 +109,10 @@ class Rule:
 
     def fits(self, call: Call) -> bool:
         """True when every call-only check passes (gates are the engine's business)."""
-        return all(m.matches(call) for m in self.matchers)
+        for matcher in self.matchers:  # a loop, not all(...): this runs for every rule a call reaches
+            if not matcher.matches(call):
+                return False
+        return True
 
     def misses(self, call: Call) -> list[str]:
         """The call-only checks that fail, as `key=value`."""

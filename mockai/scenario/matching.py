@@ -278,7 +278,10 @@ class _Contains(Matcher):
         text = self.subject(call)
         if self.fold:
             text = text.casefold()
-        return all(n in text for n in self.needles)
+        for needle in self.needles:  # a loop, not all(...): this runs for every call a rule sees
+            if needle not in text:
+                return False
+        return True
 
     def subject(self, call: Call) -> str:
         return call.text

@@ -8,12 +8,14 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
 from starlette.types import Receive, Scope, Send
 
 from mockai import errors
+from mockai.memo import Memo
 
 _DEEP = 200
 """Fewer brackets than this cannot nest deep enough to reach json.loads' recursion limit, which orjson
@@ -54,7 +56,7 @@ class Exchange:
             server_send=send,
             method=scope["method"],
             path=scope["path"],
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            headers=decoded(scope["headers"]),
             request_id="req_" + digest,
             started=time.perf_counter(),
         )
@@ -68,8 +70,10 @@ class Exchange:
     def query(self) -> str:
         return bytes(self.scope.get("query_string", b"")).decode("latin-1")
 
-    @property
+    @cached_property
     def api_key(self) -> str | None:
+        """The key the request carries (`Authorization: Bearer`, else `api-key`); read once, as the
+        headers never change."""
         auth = self.headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             return auth[7:].strip() or None
@@ -114,6 +118,23 @@ class Exchange:
         }
 
 
+def decoded(raw: Any) -> dict[str, str]:
+    """Request headers as a dict with lower-case names; a fresh dict each time.
+
+    Memoised (bounded): a client sends the same headers with every request, so a repeat costs a copy."""
+    key = tuple(raw)
+    found = _HEADERS.get(key)
+    if found is None:
+        found = _HEADERS.put(key, {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in key})
+    return dict(found)
+
+
+_HEADERS: Memo[tuple[tuple[bytes, bytes], ...], dict[str, str]] = Memo(
+    entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
+)
+"""Raw header pairs -> decoded: 1,024 header sets and 1 MB of them at most. Only copies are handed out."""
+
+
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
@@ -125,6 +146,8 @@ def parse_json(raw: bytes) -> Any:
     answers them with its bad-JSON 400, and so does this. orjson parses the usual body several times
     faster; what it refuses or would change goes to json.loads: NaN and friends, lone surrogate escapes,
     nesting near json's recursion limit, and integers past 64 bits (orjson makes them floats)."""
+    if _PLAIN.get(raw):  # seen before: strict UTF-8 without a BOM, and what orjson reads as json.loads does
+        return orjson.loads(raw)
     try:
         # json.loads(bytes) would let UTF-8-encoded surrogates and UTF-16 through.
         text = raw.decode("utf-8-sig")
@@ -132,14 +155,21 @@ def parse_json(raw: bytes) -> Any:
         raise errors.bad_json() from None
     if raw.count(b"[") + raw.count(b"{") < _DEEP and _LONG_NUMBER.search(raw) is None:
         try:
-            return orjson.loads(text)
+            body = orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
+        else:
+            if len(text) == len(raw):  # ASCII, no BOM: the bytes themselves may go straight to orjson
+                _PLAIN.put(raw, True)
+            return body
     try:
         return json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise errors.bad_json() from None
 
 
+_PLAIN: Memo[bytes, bool] = Memo(entries=1024, size=8_000_000, size_of=len)
+"""Bodies already found plain (ASCII JSON that orjson reads as json.loads does): a repeat skips the checks.
+1,024 bodies and 8 MB of them at most."""
 _LONG_NUMBER = re.compile(rb"\d{19}")
 """A run of digits that may not fit 64 bits: such a body goes to json.loads, which keeps it exact."""

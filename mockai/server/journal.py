@@ -70,7 +70,8 @@ class Journal:
 
     def record(self, raw: bytes | None = None, **fields: Any) -> Entry:
         """Store one entry; `raw`, the body's bytes, is what it costs (past `body_bytes`, only a marker)."""
-        cost = ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in fields.get("headers", {}).items())
+        headers = fields.get("headers", {})
+        cost = ENTRY_OVERHEAD + sum(map(len, headers)) + sum(map(len, headers.values()))
         if raw is not None and len(raw) > self.body_bytes:
             fields["json"] = truncated(raw, self.body_bytes)
             cost += self.body_bytes
