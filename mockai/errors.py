@@ -354,12 +354,17 @@ def for_status(
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
-@lru_cache(maxsize=1024)
-def org_id(key: str | None) -> str:
-    """A stable fake `org-` + 24 base62 chars hashed from the key (never the key); no key -> a fixed one."""
-    number = int.from_bytes(hashlib.sha256(b"mockai-org:" + (key or "").encode()).digest(), "big")
+def fake_id(prefix: str, salt: str, key: str | None) -> str:
+    """A stable fake id: `prefix` + 24 base62 characters hashed from the key (never the key itself)."""
+    number = int.from_bytes(hashlib.sha256(f"mockai-{salt}:".encode() + (key or "").encode()).digest(), "big")
     chars = []
     for _ in range(24):
         number, digit = divmod(number, 62)
         chars.append(_BASE62[digit])
-    return "org-" + "".join(chars)
+    return prefix + "".join(chars)
+
+
+@lru_cache(maxsize=1024)
+def org_id(key: str | None) -> str:
+    """The fake `org-...` of the 429 texts for a key; no key -> a fixed one."""
+    return fake_id("org-", "org", key)

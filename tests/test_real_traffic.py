@@ -228,7 +228,11 @@ def test_chat_body_key_paths_match_the_recorded_ones(tallies: dict[str, Tally], 
 
 if __name__ == "__main__":
     files = [a for a in sys.argv[1:] if a != "-v"]
-    result = measure(load_cases(Path(files[0]) if files else CASES))
+    source = Path(files[0]) if files else CASES
+    if not source.exists():  # a clone without shared/ beside it: nothing to measure, and no failure
+        print(f"recorded-traffic conformance: skipped, {source} is not there (set MOCKAI_REFERENCE)")
+        sys.exit(0)
+    result = measure(load_cases(source))
     if "-v" in sys.argv:
         for name, t in sorted(result.items()):
             for miss in t.misses:

@@ -18,6 +18,7 @@ from mockai.endpoints.validate import (
     check_logit_bias,
     check_params,
     check_value,
+    function_name,
     invalid_enum,
     string_list,
 )
@@ -311,17 +312,7 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
 
 
 def _function(fn: dict[str, Any], where: str) -> dict[str, Any]:
-    name = fn.get("name")
-    if not isinstance(name, str):
-        raise errors.missing_parameter(f"{where}.name")
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
-        raise errors.OpenAIError(
-            400,
-            f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
-            "pattern '^[a-zA-Z0-9_-]+$'.",
-            param=f"{where}.name",
-            code="invalid_value",
-        )
+    name = function_name(fn.get("name"), where)
     if "parameters" in fn and fn["parameters"] is not None and not isinstance(fn["parameters"], dict):
         check_value(f"{where}.parameters", fn["parameters"], P("object"))
     fakejson.check(

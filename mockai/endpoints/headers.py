@@ -4,14 +4,13 @@ the day inside each bracket is a guess, [UNVERIFIED])."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+
+from mockai import errors
 
 CHAT_MODEL_HEADER_UNTIL = dt.date(2024, 5, 13)
 """Chat answers stopped carrying `openai-model`: recorded 2024-04 with it, 2024-06 without."""
 PROJECT_HEADER_SINCE = dt.date(2025, 8, 1)
 """Answers carry `openai-project`: recorded 2025-07 without it, 2025-08 with it."""
-
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def dated(endpoint: str, model: str, as_of: dt.date, api_key: str | None) -> dict[str, str]:
@@ -25,10 +24,5 @@ def dated(endpoint: str, model: str, as_of: dt.date, api_key: str | None) -> dic
 
 
 def project_id(key: str | None) -> str:
-    """A stable fake `proj_` + 24 base62 chars hashed from the key (never the key)."""
-    number = int.from_bytes(hashlib.sha256(b"mockai-project:" + (key or "").encode()).digest(), "big")
-    chars = []
-    for _ in range(24):
-        number, digit = divmod(number, 62)
-        chars.append(BASE62[digit])
-    return "proj_" + "".join(chars)
+    """A stable fake `proj_...` for a key (never the key)."""
+    return errors.fake_id("proj_", "project", key)

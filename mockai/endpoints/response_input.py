@@ -9,7 +9,7 @@ from typing import Any
 
 from mockai import errors
 from mockai.call import Ctx, content_text
-from mockai.endpoints.validate import P, check_value, invalid_enum
+from mockai.endpoints.validate import P, check_value, function_name, invalid_enum
 from mockai.generation import generator
 from mockai.models import catalogue
 
@@ -198,17 +198,7 @@ def tools(
 
 
 def _function(tool: dict[str, Any], where: str) -> dict[str, Any]:
-    name = tool.get("name")
-    if not isinstance(name, str):
-        raise errors.missing_parameter(f"{where}.name")
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
-        raise errors.OpenAIError(
-            400,
-            f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
-            "pattern '^[a-zA-Z0-9_-]+$'.",
-            param=f"{where}.name",
-            code="invalid_value",
-        )
+    name = function_name(tool.get("name"), where)
     params = tool.get("parameters")
     if params is not None and not isinstance(params, dict):
         check_value(f"{where}.parameters", params, P("object"))

@@ -210,3 +210,18 @@ def check_logit_bias(value: Any, max_token: int) -> None:
                 param="logit_bias",
                 code="invalid_value",
             )
+
+
+def function_name(name: Any, where: str) -> str:
+    """A function or tool name as the API takes it (`[a-zA-Z0-9_-]{1,64}`), else its 400 at `where.name`."""
+    if not isinstance(name, str):
+        raise errors.missing_parameter(f"{where}.name")
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
+        raise errors.OpenAIError(
+            400,
+            f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
+            "pattern '^[a-zA-Z0-9_-]+$'.",
+            param=f"{where}.name",
+            code="invalid_value",
+        )
+    return name
