@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockai.stored import ObjectStore
+from mockai.store import ObjectStore
 
 ENDPOINTS = (
     "chat",

@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockai import errors
 from mockai.endpoints import models, routes
-from mockai.server import admin, pipeline, stored
+from mockai.server import admin, objects, pipeline
 from mockai.server.exchange import Exchange
 from mockai.server.state import MockState
 
@@ -68,7 +68,7 @@ class MockApp:
                 f"at most {MAX_HEADER_BYTES:,}.",
             )
         if path.startswith("/_mockai/images/") and method in ("GET", "HEAD"):
-            await stored.image(self.state, ex)
+            await objects.image(self.state, ex)
             return
         if path.startswith("/_mockai/"):
             await admin.route(self.state, ex)
@@ -77,7 +77,7 @@ class MockApp:
         found = routes.find(path)
         if found is not None and method == "POST":
             await pipeline.answer(self.state, ex, *found)
-        elif await stored.route(self.state, ex):
+        elif await objects.route(self.state, ex):
             return
         elif models.is_models_path(path):
             if method not in ("GET", "HEAD") and not (method == "DELETE" and path != "/v1/models"):
@@ -86,7 +86,7 @@ class MockApp:
         elif self.state.cassette is not None and path.startswith("/v1/"):
             await pipeline.from_cassette(self.state, ex)
         elif found is not None:
-            raise errors.method_not_allowed(method, path, ("POST", *stored.other_methods(path)))
+            raise errors.method_not_allowed(method, path, ("POST", *objects.other_methods(path)))
         else:
             raise errors.invalid_url(method, path)
 

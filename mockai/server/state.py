@@ -20,7 +20,7 @@ from mockai.scenario.reload import Reloader
 from mockai.server.journal import Journal
 from mockai.server.limiter import DEFAULT_LIMITS, Limits, RateLimiter
 from mockai.settings import Settings
-from mockai.stored import ObjectStore
+from mockai.store import ObjectStore
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Reads and changes of stored objects: `/v1/responses/{id}` (retrieve, delete, input items, cancel),
 `POST /v1/responses/input_tokens`, and the stored chat completions under `/v1/chat/completions`.
 
-These never go through rules: they read what earlier answers stored in the server's state (mockai.stored),
+These never go through rules: they read what earlier answers stored in the server's state (mockai.store),
 so they answer the same whatever scenario is loaded. Only an object the store does not have, while a
 cassette is in use, is left to the cassette (a replayed `create` stored nothing here).
 """
