@@ -37,12 +37,13 @@ check: $(CHECK_STAMP)
 # environment under tests/compat/.envs/ (built on first use, then cached), against one mockai server;
 # every body checked against OpenAI's schemas. Prints a client x endpoint matrix. It also checks the main
 # suite's bodies: by running it under the tap, or, with COMPAT_ARGS="--main-tap DIR", from the tap of a run
-# already made with MOCKAI_TAP=DIR (what .ci/run does, so CI runs the suite once).
+# already made with MOCKAI_TAP=DIR (what .ci/run does, so CI runs the suite once). First it prints the
+# recorded-traffic match table (tests/test_real_traffic.py), so the compat summary is the last line.
 compat: $(STAMP)
-	$(BIN)/python tests/compat/run.py $(COMPAT_ARGS)
 	$(BIN)/python tests/test_real_traffic.py
+	$(BIN)/python tests/compat/run.py $(COMPAT_ARGS)
 
-# Side by side, in one run: throughput vs a bare Starlette floor and the peers (Prism, mockllm: installed
+# Side by side, in one run: throughput vs a bare Starlette floor and the peers (aimock, llmock, Prism, mockllm: installed
 # into bench/.peers/ on first use), per-call cost vs httpx.MockTransport, start-up, replay scale, streaming.
 # Prints the table; writes bench/results.json, bench/results-latest.json and bench/chart.png. ~5 minutes.
 BENCH_STAMP := $(VENV)/.installed-bench
