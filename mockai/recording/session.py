@@ -46,8 +46,7 @@ class CassetteOptions:
         cls, settings: Settings, hint: str = HINT, upstream_api_key: str | None = None, **changes: Any
     ) -> CassetteOptions:
         """The options `settings` give, with `changes` (settings names: match_ignore, scrub_headers,
-        scrub_fields,
-        replay_speed, upstream_timeout) checked as any setting is."""
+        scrub_fields, replay_speed, upstream_timeout) checked as any setting is."""
         merged = settings_.merge(changes, lambda key: f"{key} in use_cassette", base=settings)
         return cls(
             ignore=merged.match_ignore,

@@ -116,7 +116,7 @@ async def scenario(state: MockState, ex: Exchange) -> None:
     With `?file=NAME`, the scenario file NAME of the server's scenario folder instead (never a path
     outside it); it is then the file `POST /_mockai/reload` and `--watch` read again."""
     _authorise(state, ex)
-    query = parse_qs(ex.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    query = parse_qs(ex.query, keep_blank_values=True)
     if "file" in query:
         path = confined(state.settings.scenario_dir, query["file"][-1])
         try:

@@ -71,7 +71,11 @@ async def answer(
         else:
             plan, call = prepared(state, ex, endpoint, body, ctx, raw)
     except errors.OpenAIError:
-        if state.cassette is not None and ex.raw is not None and await _recorded(state, state.cassette, ex):
+        if (
+            state.cassette is not None
+            and ex.raw is not None
+            and await _recorded(state, state.cassette, ex) is None
+        ):
             return
         raise
 
@@ -151,25 +155,26 @@ async def from_cassette(state: MockState, ex: Exchange) -> None:
     """Answer from the cassette in use: its recording, else the upstream when recording, else its 400."""
     session = state.cassette
     assert session is not None
-    if not await _recorded(state, session, ex):
-        error = session.miss_error(ex.method, ex.path, _normal(session, ex))
+    missed = await _recorded(state, session, ex)
+    if missed is not None:
+        error = session.miss_error(ex.method, ex.path, missed)
         await send_error(state, ex, error, source="cassette")
 
 
-async def _recorded(state: MockState, session: CassetteSession, ex: Exchange) -> bool:
-    """Replay the recording of this request, or forward it upstream when the session records; False if
-    neither."""
+async def _recorded(state: MockState, session: CassetteSession, ex: Exchange) -> dict[str, Any] | None:
+    """Replay the recording of this request, or forward it upstream when the session records: None when
+    one of them answered; else the request's normal form, for the miss's 400 to compare."""
     raw = ex.raw if ex.raw is not None else await ex.read_body(state.settings.max_body_bytes)
     normal = _normal(session, ex)
     recorded = session.find(normal)
     if recorded is not None:
         await proxy.replay(_Client(state, ex, "cassette"), recorded, session.options.replay_speed)
-        return True
+        return None
     if not session.records:
-        return False
+        return normal
     outgoing = proxy.Outgoing(ex.method, ex.path, ex.query, list(ex.scope["headers"]), raw)
     await session.forward(outgoing, _Client(state, ex, "upstream"))
-    return True
+    return None
 
 
 def _normal(session: CassetteSession, ex: Exchange) -> dict[str, Any]:

@@ -212,9 +212,6 @@ def begin(mock: MockAI, config: MockConfig, real_api_key: str | None = None) -> 
         mock.set_limits(rpm=config.rpm, tpm=config.tpm)
     mock.strict = config.strict
     if config.cassette is not None:
-        # <<< cassette= marker / --mockai-record: wired to mockai.recording.session.use_cassette;
-        # MockAI.use_cassette
-        # raises "not available yet" when the recorder module is missing.
         records = config.record_mode not in (None, "none")
         mock.use_cassette(
             config.cassette,
