@@ -105,6 +105,21 @@ def invalid_type(param: str, expected: str, got: Any) -> OpenAIError:
     )
 
 
+MAX_STRING = 10_485_760
+"""The longest string the live API takes in one message content or input text (characters)."""
+
+
+def string_too_long(param: str, got: int, limit: int = MAX_STRING) -> OpenAIError:
+    """The live API's 400 for a string past its maximum length, as users pasted it (roast#52)."""
+    return OpenAIError(
+        400,
+        f"Invalid '{param}': string too long. Expected a string with maximum length {limit}, but got a "
+        f"string with length {got} instead.",
+        param=param,
+        code="string_above_max_length",
+    )
+
+
 def invalid_value(param: str, message: str) -> OpenAIError:
     return OpenAIError(400, message, param=param, code="invalid_value")
 

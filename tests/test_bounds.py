@@ -185,6 +185,65 @@ def test_a_long_piece_of_mixed_characters_gets_tiktokens_own_tokens(
         assert tokens._piece(enc, piece) == enc._core_bpe.encode_single_piece(piece.encode())
 
 
+@settings(max_examples=12, deadline=None)
+@given(
+    st.text(st.sampled_from("abqZxé中😀1-"), min_size=2, max_size=40),
+    st.integers(2 * tokens.LONG_PIECE + 1, 5 * tokens.LONG_PIECE),
+    st.sampled_from(ENCODINGS),
+)
+def test_a_piece_too_long_to_merge_whole_is_merged_in_windows_to_the_same_tokens(
+    unit: str, length: int, encoding: str
+) -> None:
+    # Past 2 * LONG_PIECE bytes a piece is merged a window at a time, in linear time, to tiktoken's tokens.
+    enc = tokens.get_encoding(encoding)
+    data = (unit * (length // len(unit) + 1)).encode()[:length]
+    assert tokens._sliced(enc, data) == enc._core_bpe.encode_single_piece(data)
+
+
+def test_a_ten_megabyte_word_gets_its_count_not_a_frozen_worker(client: openai.OpenAI) -> None:
+    word = "qwertyuiopasdfghjklzxcvbnm" * 400_000  # 10.4 M characters: one piece, 5,200,001 tokens (tiktoken)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": word}])
+    assert caught.value.body == {
+        "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in "
+        "5200008 tokens. Please reduce the length of the messages.",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    }
+
+
+def test_a_message_past_ten_mebibytes_gets_openais_string_too_long(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "system", "content": "hi"}, {"role": "user", "content": "x" * 10_485_761}],
+        )
+    assert caught.value.body == {
+        "message": "Invalid 'messages[1].content': string too long. Expected a string with maximum length "
+        "10485760, but got a string with length 10485761 instead.",
+        "type": "invalid_request_error",
+        "param": "messages[1].content",
+        "code": "string_above_max_length",
+    }
+
+
+def test_a_responses_text_part_past_ten_mebibytes_is_refused_as_pasted(client: openai.OpenAI) -> None:
+    text = {"type": "input_text", "text": "y" * 10_485_770}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model="gpt-4o-mini",
+            input=[{"role": "user", "content": "hi"}, {"role": "user", "content": [text]}],  # type: ignore[list-item]
+        )
+    assert caught.value.body == {
+        "message": "Invalid 'input[1].content[0].text': string too long. Expected a string with maximum "
+        "length 10485760, but got a string with length 10485770 instead.",
+        "type": "invalid_request_error",
+        "param": "input[1].content[0].text",
+        "code": "string_above_max_length",
+    }
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

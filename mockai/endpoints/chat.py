@@ -233,6 +233,14 @@ def _check_messages(messages: list[Any]) -> None:
                 param=f"{where}.content",
                 code="invalid_type",
             )
+        if isinstance(content, str) and len(content) > errors.MAX_STRING:
+            raise errors.string_too_long(f"{where}.content", len(content))
+        if isinstance(content, list):
+            for k, part in enumerate(content):
+                text = part.get("text") if isinstance(part, dict) else None
+                if isinstance(text, str) and len(text) > errors.MAX_STRING:
+                    # [UNVERIFIED] the param of a part; the Responses API names input[N].content[K].text.
+                    raise errors.string_too_long(f"{where}.content[{k}].text", len(text))
         if role == "tool" and not isinstance(message.get("tool_call_id"), str):
             raise errors.missing_parameter(f"{where}.tool_call_id")
         if role == "function" and not isinstance(message.get("name"), str):

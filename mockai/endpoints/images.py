@@ -130,14 +130,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         )
     prompt = body["prompt"]
     if len(prompt) > family.max_prompt:
-        # [UNVERIFIED] wording; the limits (1000, 4000, 32000 characters) are OpenAI's documented ones.
-        raise errors.OpenAIError(
-            400,
-            f"Invalid 'prompt': string too long. Expected a string with maximum length {family.max_prompt}, "
-            f"but got a string with length {len(prompt)} instead.",
-            param="prompt",
-            code="string_above_max_length",
-        )
+        # [UNVERIFIED] for images; the limits (1000, 4000, 32000 characters) are OpenAI's documented ones.
+        raise errors.string_too_long("prompt", len(prompt), family.max_prompt)
     n = body.get("n") or 1
     if n > family.max_n:
         raise errors.OpenAIError(400, "You must provide n=1 for this model.")

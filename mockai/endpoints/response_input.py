@@ -34,6 +34,8 @@ def input_items(value: Any, ctx: Ctx) -> Iterator[dict[str, Any]]:
     if value is None:
         return
     if isinstance(value, str):
+        if len(value) > errors.MAX_STRING:
+            raise errors.string_too_long("input", len(value))  # [UNVERIFIED] the param of a string input
         value = [{"role": "user", "content": value}]
     for i, item in enumerate(value):
         where = f"input[{i}]"
@@ -80,6 +82,9 @@ def message_item(item: dict[str, Any], where: str, item_id: str) -> dict[str, An
             code="invalid_type",
         )
     text_type = "output_text" if role == "assistant" else "input_text"
+    if isinstance(content, str) and len(content) > errors.MAX_STRING:
+        # [UNVERIFIED] the param of a string content; parts are named as users pasted them, below.
+        raise errors.string_too_long(f"{where}.content", len(content))
     if isinstance(content, str):
         content = [{"type": text_type, "text": content}]
     for k, part in enumerate(content):
@@ -89,6 +94,8 @@ def message_item(item: dict[str, Any], where: str, item_id: str) -> dict[str, An
             raise invalid_enum(f"{where}.content[{k}].type", part.get("type"), PART_TYPES)
         if part["type"] in ("input_text", "output_text") and not isinstance(part.get("text"), str):
             raise errors.missing_parameter(f"{where}.content[{k}].text")
+        if part["type"] in ("input_text", "output_text") and len(part["text"]) > errors.MAX_STRING:
+            raise errors.string_too_long(f"{where}.content[{k}].text", len(part["text"]))
     parts = [
         {"annotations": [], "logprobs": [], **part}
         if isinstance(part, dict) and part.get("type") == "output_text"

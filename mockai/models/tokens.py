@@ -293,9 +293,56 @@ def _piece(enc: tiktoken.Encoding, piece: str) -> list[int]:
         if width:
             copies = (len(piece) - RUN_WINDOW) // width
             return [head] * copies + _merge(enc, piece[0].encode("utf-8") * (len(piece) - copies * width))
+    if len(piece) > LONG_PIECE // 2:
+        data = piece.encode("utf-8")
+        if len(data) > 2 * LONG_PIECE:
+            return _sliced(enc, data)
     if len(piece) > 2 * RUN_WINDOW and _alone(enc, piece):
         return _merge_releasing_the_gil(enc, piece)
     return _merge(enc, piece.encode("utf-8"))
+
+
+LONG_PIECE = 65_536
+"""Bytes of one piece merged whole; a longer piece is merged a window at a time (`_sliced`).
+
+tiktoken's merge of one piece grows superlinearly and holds the GIL (a 10 MB word: 8.5 s; a request of
+30 MB of such words would hold the server half a minute)."""
+
+SEAM = 4096
+"""Bytes past a window's end merged with it, so that the tokens kept from it do not feel the cut."""
+
+
+def _sliced(enc: tiktoken.Encoding, data: bytes) -> list[int]:
+    """tiktoken's merge of a long piece, LONG_PIECE bytes at a time, in time linear in its length.
+
+    Each window is merged with SEAM bytes more; its tokens are kept up to the last token boundary within
+    LONG_PIECE bytes, and the next window starts there. Lowest-rank-first merging never merges across a
+    boundary of the final tokens, so both sides of such a boundary merge alone as they do together: the
+    result is tiktoken's as long as cutting a window SEAM bytes later does not move a boundary back into
+    the kept part (tests/test_bounds.py compares with tiktoken)."""
+    sizes = _token_sizes(enc)
+    out: list[int] = []
+    start = 0
+    while len(data) - start > 2 * LONG_PIECE:
+        ids = _merge(enc, data[start : start + LONG_PIECE + SEAM])
+        kept = taken = 0
+        for kept, size in enumerate(map(sizes.__getitem__, ids)):  # noqa: B007 - kept is read after
+            if taken + size > LONG_PIECE:
+                break
+            taken += size
+        out.extend(ids[:kept])
+        start += taken
+    out.extend(_merge(enc, data[start:]))
+    return out
+
+
+@cache
+def _token_sizes(enc: tiktoken.Encoding) -> list[int]:
+    """Bytes each token of `enc` covers, indexed by token (special tokens 0)."""
+    sizes = [0] * enc.n_vocab
+    for token, rank in enc._mergeable_ranks.items():
+        sizes[rank] = len(token)
+    return sizes
 
 
 def _alone(enc: tiktoken.Encoding, piece: str) -> bool:
