@@ -49,6 +49,9 @@ def uvicorn_config(app: MockApp, log_level: str = "warning") -> uvicorn.Config:
         app,
         log_level=log_level,
         access_log=False,
+        # X-Forwarded-* rewriting is for apps behind a proxy; mockai answers its client directly, and the
+        # middleware would cost every request a pass over its headers.
+        proxy_headers=False,
         lifespan="off",
         http="auto",
         loop="auto",
