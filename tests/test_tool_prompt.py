@@ -367,3 +367,51 @@ PYDANTIC_TOOLS: list[tuple[str, str, dict[str, Any]]] = [
         {"city": {"type": "string"}, "summary": {"type": "string"}},
     ),
 ]
+
+
+def _strict(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A strict tool as pydantic-ai sends it."""
+    schema = {"additionalProperties": False, "properties": properties, "required": list(properties)}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": schema | {"type": "object"}}
+        | {"strict": True},
+    }
+
+
+SQUARE_MESSAGES: list[Any] = [
+    {"role": "system", "content": "Use the provided tool to calculate the square of 2."},
+    {"role": "user", "content": "What is the square of 2?"},
+]
+SQUARE = _strict("calculate_square_tool", "", {"x": {"type": "integer"}})
+FINAL = _strict(
+    "final_result",
+    "The final response which ends this conversation",
+    {"original_number": {"type": "integer"}, "square": {"type": "integer"}},
+)
+
+
+def test_a_strict_function_with_an_integer_parameter_costs_one_token_fewer(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by dd-trace-py on 2025-07-07 and 08: gpt-4o counted 58 with the first tool, 85 with both;
+    the same tools without `strict` cost their rendering, one token more each."""
+    set_date(state, "2025-07-08")
+    one = client.chat.completions.create(model="gpt-4o", messages=SQUARE_MESSAGES, tools=[SQUARE])
+    both = client.chat.completions.create(
+        model="gpt-4o", messages=SQUARE_MESSAGES, tools=[SQUARE, FINAL], tool_choice="required"
+    )
+    loose = [{"type": "function", "function": dict(t["function"], strict=False)} for t in (SQUARE, FINAL)]
+    not_strict = client.chat.completions.create(
+        model="gpt-4o", messages=SQUARE_MESSAGES, tools=loose, tool_choice="required"
+    )
+    assert one.usage is not None and one.usage.prompt_tokens == 58
+    assert both.usage is not None and both.usage.prompt_tokens == 85
+    assert not_strict.usage is not None and not_strict.usage.prompt_tokens == 87
+
+
+def test_a_strict_function_with_only_string_parameters_costs_its_rendering() -> None:
+    """Recorded by pydantic-ai on 2025-08-11: gpt-4o counted 45 for one strict `city: string` tool (the
+    namespace's 22 tokens and 8 of framing; the user message and the reply's priming make 15)."""
+    weather = _strict("get_weather", "", {"city": {"type": "string"}})["function"]
+    assert tool_prompt.count("o200k_base", [weather], system=None, harmony=False, forced_name=False) == 22 + 8
