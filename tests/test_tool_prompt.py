@@ -242,26 +242,36 @@ def test_a_tool_result_is_written_as_given_under_the_function_name(
     assert again.usage is not None and again.usage.prompt_tokens == 87
 
 
-def test_the_function_name_is_written_with_the_call_and_with_its_result(
-    client: openai.OpenAI, state: MockState
-) -> None:
-    """Recorded by pydantic-ai on 2026-05-08: gpt-4o counted 127 for two rounds of a tool whose name is
-    6 tokens long; each round costs 13 tokens of framing, the name twice, the arguments and the result."""
-    set_date(state, "2026-05-08")
-    tool = {
-        "type": "function",
-        "function": dict(WEATHER_TOOL["function"], name="durability_get_weather_in_city"),
-    }
-    name = "durability_get_weather_in_city"
-    messages = (
-        [{"role": "user", "content": "What is the weather in CDMX?"}]
-        + _round(
-            "call_1", name, '{"city":"CDMX"}', "Did you mean Mexico City?\n\nFix the errors and try again."
-        )
-        + _round("call_2", name, '{"city":"Mexico City"}', "sunny")
+DURABLE = "durability_get_weather_in_city"
+DURABLE_MESSAGES: list[Any] = (
+    [{"role": "user", "content": "What is the weather in CDMX?"}]
+    + _round(
+        "call_1", DURABLE, '{"city":"CDMX"}', "Did you mean Mexico City?\n\nFix the errors and try again."
     )
-    reply = client.chat.completions.create(model="gpt-4o", messages=messages, tools=[tool])
+    + _round("call_2", DURABLE, '{"city":"Mexico City"}', "sunny")
+)
+"""Two rounds of a tool whose name is 6 tokens long (`.d`, `ur`, `ability`... after `functions`)."""
+
+
+@pytest.mark.anyio
+async def test_the_function_name_is_written_with_the_call_and_with_its_result(
+    aclient: openai.AsyncOpenAI, state: MockState
+) -> None:
+    """Recorded by pydantic-ai on 2026-05-08: gpt-4o counted 127; each round costs 13 tokens of framing,
+    the name twice, the arguments and the result. A stream reports the same count."""
+    set_date(state, "2026-05-08")
+    tool = {"type": "function", "function": dict(WEATHER_TOOL["function"], name=DURABLE)}
+    reply = await aclient.chat.completions.create(model="gpt-4o", messages=DURABLE_MESSAGES, tools=[tool])
+    stream = await aclient.chat.completions.create(
+        model="gpt-4o",
+        messages=DURABLE_MESSAGES,
+        tools=[tool],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    usage = [chunk.usage async for chunk in stream if chunk.usage]
     assert reply.usage is not None and reply.usage.prompt_tokens == 127
+    assert [u.prompt_tokens for u in usage] == [127]
 
 
 def test_call_arguments_cost_what_their_compact_json_costs() -> None:
