@@ -159,8 +159,11 @@ def test_gpt_4_1_frames_tool_definitions_one_token_lower_than_gpt_4o(
     assert mini.usage is not None and mini.usage.prompt_tokens == 68
 
 
-def test_an_empty_assistant_message_is_not_in_the_prompt(client: openai.OpenAI, state: MockState) -> None:
-    """Recorded by simonw/llm on 2025-05-13: gpt-4o-mini counted 87 with the empty message in the history."""
+def test_an_empty_assistant_message_costs_what_any_message_costs(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by simonw/llm on 2025-05-13: gpt-4o-mini counted 87 with the empty message in the history;
+    the empty message is in the prompt, 4 tokens like any message without text."""
     set_date(state, "2025-05-13")
     call = {
         "id": "call_1",
@@ -190,4 +193,235 @@ def test_an_empty_assistant_message_is_not_in_the_prompt(client: openai.OpenAI, 
         model="gpt-4o-mini", messages=history[:1] + history[2:], tools=[tool]
     )
     assert with_empty.usage is not None and with_empty.usage.prompt_tokens == 87
-    assert without.usage is not None and without.usage.prompt_tokens == 87
+    assert without.usage is not None and without.usage.prompt_tokens == 83
+
+
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather_in_city",
+        "description": "",
+        "parameters": {
+            "additionalProperties": False,
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "type": "object",
+        },
+        "strict": True,
+    },
+}
+"""A strict pydantic-ai tool, recorded with gpt-4o on 2025-08-28."""
+
+
+def _round(call_id: str, name: str, arguments: str, result: str) -> list[Any]:
+    """One assistant call and its result, as a client sends them back."""
+    call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    return [
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call_id, "content": result},
+    ]
+
+
+def test_a_tool_result_is_written_as_given_under_the_function_name(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by pydantic-ai on 2025-08-28: gpt-4o counted 87. The result's newlines are not escaped
+    (JSON-quoting it would cost 3 more tokens), and its `tool_call_id` is not in the prompt."""
+    set_date(state, "2025-08-28")
+    messages = [{"role": "user", "content": "What is the weather in CDMX?"}] + _round(
+        "call_fFAB8MNL3tUdfNIIdsIJTo0H",
+        "get_weather_in_city",
+        '{"city":"CDMX"}',
+        "Did you mean Mexico City?\n\nFix the errors and try again.",
+    )
+    reply = client.chat.completions.create(model="gpt-4o", messages=messages, tools=[WEATHER_TOOL])
+    other_id = [dict(m, tool_call_id="x") if m["role"] == "tool" else m for m in messages]
+    other_id[1] = dict(other_id[1], tool_calls=[dict(other_id[1]["tool_calls"][0], id="x")])
+    again = client.chat.completions.create(model="gpt-4o", messages=other_id, tools=[WEATHER_TOOL])
+    assert reply.usage is not None and reply.usage.prompt_tokens == 87
+    assert again.usage is not None and again.usage.prompt_tokens == 87
+
+
+DURABLE = "durability_get_weather_in_city"
+DURABLE_MESSAGES: list[Any] = (
+    [{"role": "user", "content": "What is the weather in CDMX?"}]
+    + _round(
+        "call_1", DURABLE, '{"city":"CDMX"}', "Did you mean Mexico City?\n\nFix the errors and try again."
+    )
+    + _round("call_2", DURABLE, '{"city":"Mexico City"}', "sunny")
+)
+"""Two rounds of a tool whose name is 6 tokens long (`.d`, `ur`, `ability`... after `functions`)."""
+
+
+@pytest.mark.anyio
+async def test_the_function_name_is_written_with_the_call_and_with_its_result(
+    aclient: openai.AsyncOpenAI, state: MockState
+) -> None:
+    """Recorded by pydantic-ai on 2026-05-08: gpt-4o counted 127; each round costs 13 tokens of framing,
+    the name twice, the arguments and the result. A stream reports the same count."""
+    set_date(state, "2026-05-08")
+    tool = {"type": "function", "function": dict(WEATHER_TOOL["function"], name=DURABLE)}
+    reply = await aclient.chat.completions.create(model="gpt-4o", messages=DURABLE_MESSAGES, tools=[tool])
+    stream = await aclient.chat.completions.create(
+        model="gpt-4o",
+        messages=DURABLE_MESSAGES,
+        tools=[tool],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    usage = [chunk.usage async for chunk in stream if chunk.usage]
+    assert reply.usage is not None and reply.usage.prompt_tokens == 127
+    assert [u.prompt_tokens for u in usage] == [127]
+
+
+def test_call_arguments_cost_what_their_compact_json_costs() -> None:
+    """`{"a": 1231, "b": 2331}` as sent and `{"a":1231,"b":2331}` cost the same: the prompt re-serialises the
+    arguments (the recorded count above needs it); arguments that are not JSON are written as given."""
+    spaced = _round("c", "multiply", '{"a": 1231, "b": 2331}', "2869461")
+    compact = _round("c", "multiply", '{"a":1231,"b":2331}', "2869461")
+    not_json = _round("c", "multiply", "{a: 1231}", "2869461")
+    cost = [
+        tool_prompt.history_cost("o200k_base", m, {"c": "multiply"}, set(), harmony=False)
+        for m in (spaced[0], compact[0], not_json[0])
+    ]
+    assert cost[0] == cost[1] == 8 + 11
+    assert cost[2] == 8 + 7  # "{a: 1231}" as sent: {, a, :, " ", 123, 1, }
+
+
+def test_a_tool_round_costs_13_tokens_of_framing_and_17_in_the_harmony_format() -> None:
+    """One call of `add` (1 token, `.add` after `functions`) with `{"a":1}` (5 tokens) and its result "3"."""
+    call, result = _round("c", "add", '{"a":1}', "3")
+    names = {"c": "add"}
+    plain = [tool_prompt.history_cost("o200k_base", m, names, set(), harmony=False) for m in (call, result)]
+    harmony = [tool_prompt.history_cost("o200k_base", m, names, set(), harmony=True) for m in (call, result)]
+    assert sum(plain) == 13 + 1 + 1 + 5 + 1
+    assert sum(harmony) == 17 + 1 + 1 + 5 + 1
+
+
+def test_a_gpt_5_mini_tool_round_costs_what_the_live_api_counted(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by pydantic-ai on 2026-01-29: gpt-5-mini counted 215 (harmony: 17 tokens of framing)."""
+    set_date(state, "2026-01-29")
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": name,
+                "description": description,
+                "parameters": {
+                    "additionalProperties": False,
+                    "properties": properties,
+                    "required": list(properties),
+                    "type": "object",
+                },
+                "strict": True,
+            },
+        }
+        for name, description, properties in PYDANTIC_TOOLS
+    ]
+    messages = [{"role": "user", "content": "Get weather for Paris and summarize"}] + _round(
+        "call_LCWM0K5IkLjASFTllZhX5HM3", "get_weather", '{"city":"Paris"}', "Sunny, 22C in Paris"
+    )
+    reply = client.chat.completions.create(
+        model="gpt-5-mini", messages=messages, tools=tools, tool_choice="required"
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 215
+
+
+def test_parallel_calls_cost_what_the_live_api_counted(client: openai.OpenAI, state: MockState) -> None:
+    """Recorded by pydantic-ai on 2025-10-02: gpt-4o counted 133 for two calls in one assistant message,
+    written as one `multi_tool_use.parallel` call."""
+    set_date(state, "2025-10-02")
+    tools = [
+        {"type": "function", "function": dict(WEATHER_TOOL["function"], name=name, parameters=PATH_SCHEMA)}
+        for name in ("create_file", "delete_file")
+    ]
+    calls = [
+        {
+            "id": "call_a",
+            "type": "function",
+            "function": {"name": "delete_file", "arguments": '{"path": ".env"}'},
+        },
+        {
+            "id": "call_b",
+            "type": "function",
+            "function": {"name": "create_file", "arguments": '{"path": "test.txt"}'},
+        },
+    ]
+    messages: list[Any] = [
+        {"role": "system", "content": "Just call tools without asking for confirmation."},
+        {"role": "user", "content": "Delete the file `.env` and create `test.txt`"},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": "call_a", "content": "true"},
+        {"role": "tool", "tool_call_id": "call_b", "content": "Success"},
+    ]
+    reply = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, tool_choice="auto")
+    assert reply.usage is not None and reply.usage.prompt_tokens == 133
+
+
+PATH_SCHEMA: dict[str, Any] = {
+    "additionalProperties": False,
+    "properties": {"path": {"type": "string"}},
+    "required": ["path"],
+    "type": "object",
+}
+
+
+PYDANTIC_TOOLS: list[tuple[str, str, dict[str, Any]]] = [
+    ("get_weather", "Get the current weather for a city.", {"city": {"type": "string"}}),
+    ("get_time", "Get the current time in a timezone.", {"timezone": {"type": "string"}}),
+    (
+        "final_result",
+        "The final response which ends this conversation",
+        {"city": {"type": "string"}, "summary": {"type": "string"}},
+    ),
+]
+
+
+def _strict(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A strict tool as pydantic-ai sends it."""
+    schema = {"additionalProperties": False, "properties": properties, "required": list(properties)}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": schema | {"type": "object"}}
+        | {"strict": True},
+    }
+
+
+SQUARE_MESSAGES: list[Any] = [
+    {"role": "system", "content": "Use the provided tool to calculate the square of 2."},
+    {"role": "user", "content": "What is the square of 2?"},
+]
+SQUARE = _strict("calculate_square_tool", "", {"x": {"type": "integer"}})
+FINAL = _strict(
+    "final_result",
+    "The final response which ends this conversation",
+    {"original_number": {"type": "integer"}, "square": {"type": "integer"}},
+)
+
+
+def test_a_strict_function_with_an_integer_parameter_costs_one_token_fewer(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by dd-trace-py on 2025-07-07 and 08: gpt-4o counted 58 with the first tool, 85 with both;
+    the same tools without `strict` cost their rendering, one token more each."""
+    set_date(state, "2025-07-08")
+    one = client.chat.completions.create(model="gpt-4o", messages=SQUARE_MESSAGES, tools=[SQUARE])
+    both = client.chat.completions.create(
+        model="gpt-4o", messages=SQUARE_MESSAGES, tools=[SQUARE, FINAL], tool_choice="required"
+    )
+    loose = [{"type": "function", "function": dict(t["function"], strict=False)} for t in (SQUARE, FINAL)]
+    not_strict = client.chat.completions.create(
+        model="gpt-4o", messages=SQUARE_MESSAGES, tools=loose, tool_choice="required"
+    )
+    assert one.usage is not None and one.usage.prompt_tokens == 58
+    assert both.usage is not None and both.usage.prompt_tokens == 85
+    assert not_strict.usage is not None and not_strict.usage.prompt_tokens == 87
+
+
+def test_a_strict_function_with_only_string_parameters_costs_its_rendering() -> None:
+    """Recorded by pydantic-ai on 2025-08-11: gpt-4o counted 45 for one strict `city: string` tool (the
+    namespace's 22 tokens and 8 of framing; the user message and the reply's priming make 15)."""
+    weather = _strict("get_weather", "", {"city": {"type": "string"}})["function"]
+    assert tool_prompt.count("o200k_base", [weather], system=None, harmony=False, forced_name=False) == 22 + 8

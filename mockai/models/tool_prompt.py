@@ -115,68 +115,153 @@ def count(
     cl100k models: the namespace plus 9, 4 fewer when a system message takes the definitions in.
     o200k models: plus 8 (7 on the gpt-4.1 family: [UNVERIFIED], both recorded gpt-4.1 requests with tools
     are one lower than gpt-4o's rule), 3 fewer with a system or developer message. `system` is the role of the
-    request's first system or developer message, None without one. Harmony models (gpt-5 family,
-    o-series): plus 90 for the developer message that holds them, 1 fewer when `tool_choice` names a
-    function.
+    request's first system or developer message, None without one. Outside the harmony format, a strict
+    function with an integer parameter costs one token fewer than its rendering (`_strict_integers`).
+    Harmony models (gpt-5 family, o-series): plus 90 for the developer message that holds them, 1 fewer
+    when `tool_choice` names a function.
     """
     if not functions:
         return 0
     text = tokens.count(encoding, render(functions))
     if harmony:
         return text + 90 - (1 if forced_name else 0)
+    text -= sum(1 for fn in functions if _strict_integers(fn))
     if encoding == "cl100k_base":
         return text + 9 - (4 if system else 0)
     framing = 7 if model_id.startswith("gpt-4.1") else 8
     return text + framing - (3 if system else 0)
 
 
-def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
-    """What tool-call history costs beyond the cookbook's count of its strings (derived from live traffic).
+def _strict_integers(function: Mapping[str, Any]) -> bool:
+    """True for a strict function with an `integer` parameter. [UNVERIFIED] the cause: gpt-4o counted one
+    token fewer per such function in both recordings that hold one (three functions in all: `x: integer`
+    alone, two integers beside it), where strict functions with string or number parameters cost their
+    rendering, as do non-strict ones with integers; "integer" and "number" cost the same token."""
+    params = function.get("parameters")
+    props = params.get("properties") if isinstance(params, Mapping) else None
+    if function.get("strict") is not True or not isinstance(props, Mapping):
+        return False
+    return any(isinstance(p, Mapping) and p.get("type") == "integer" for p in props.values())
 
-    An assistant message with neither content nor tool calls is not in the prompt ([UNVERIFIED]: one
-    recording, an empty one before an assistant's tool call). A `tool` message's `tool_call_id` is not in
-    the prompt, and its text content enters JSON-quoted; each call in an assistant's `tool_calls` adds 5
-    tokens of framing (9 in the harmony format). Outside the harmony format, several calls in one message
-    are written as one `multi_tool_use.parallel` call whose JSON lists them
-    (`{"tool_uses": [{"recipient_name": "functions.NAME", "parameters": {...}}]}`).
+
+def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
+    """What tool-call history costs beyond the cookbook's count of its messages (derived from live traffic).
+
+    The prompt renders each call as a message of its own and each result under the called function's name,
+    not under the `tool` role with its `tool_call_id`; `history_cost` says how. Other messages, empty
+    assistant messages included, cost what the cookbook says.
     """
     delta = 0
-    per_call = 9 if harmony else 5
+    names: dict[str, str] = {}
+    parallel: set[str] = set()
     for message in messages:
         if not isinstance(message, Mapping):
             continue
-        if message.get("role") == "assistant" and not any(
-            message.get(key) for key in ("content", "tool_calls", "function_call")
-        ):
-            delta -= 3 + tokens.count(encoding, "assistant")  # what the cookbook counted for it
-        if message.get("role") == "tool":
-            call_id, content = message.get("tool_call_id"), message.get("content")
-            if isinstance(call_id, str):
-                delta -= tokens.count(encoding, call_id)
-            if isinstance(content, str):
-                delta += tokens.count(encoding, json.dumps(content)) - tokens.count(encoding, content)
-        calls = message.get("tool_calls")
-        if isinstance(calls, list) and len(calls) > 1 and not harmony:
-            delta += _parallel(encoding, calls)
-        elif isinstance(calls, list):
-            delta += per_call * len(calls)
+        calls = _calls(message)
+        if calls:
+            ids = [c.get("id") for c in message.get("tool_calls") or [] if isinstance(c, Mapping)]
+            names.update((i, n) for i, (n, _) in zip(ids, calls, strict=False) if isinstance(i, str))
+            if len(calls) > 1 and not harmony:
+                parallel.update(i for i in ids if isinstance(i, str))
+        elif message.get("role") not in ("tool", "function"):
+            continue
+        delta += history_cost(encoding, message, names, parallel, harmony=harmony)
+        delta -= tokens.count_chat_prompt(encoding, [message]) - 3
     return delta
 
 
-def _parallel(encoding: str, calls: list[Any]) -> int:
-    """Several calls as one `multi_tool_use.parallel` call, less what the cookbook counted for them."""
-    uses, counted = [], 0
-    for call in calls:
-        fn = call.get("function") if isinstance(call, Mapping) else None
-        fn = fn if isinstance(fn, Mapping) else {}
-        name, arguments = str(fn.get("name") or ""), str(fn.get("arguments") or "")
-        counted += tokens.count(encoding, name) + tokens.count(encoding, arguments)
-        try:
-            parameters = json.loads(arguments) if arguments else {}
-        except ValueError:
-            parameters = arguments
-        uses.append({"recipient_name": f"functions.{name}", "parameters": parameters})
-    return tokens.count(encoding, json.dumps({"tool_uses": uses})) - 2 - counted
+def history_cost(
+    encoding: str,
+    message: Mapping[str, Any],
+    names: Mapping[str, str],
+    parallel: set[str],
+    *,
+    harmony: bool,
+) -> int:
+    """Tokens of one assistant message with tool calls, or of one tool result, as the prompt renders it.
+
+    A call is `<|im_start|>assistant to=functions.NAME<|im_sep|>ARGS<|im_end|>` with its arguments
+    re-serialised as compact JSON (`{"a": 1}` costs what `{"a":1}` does); a result is
+    `<|im_start|>NAME to=assistant<|im_sep|>CONTENT<|im_end|>`, its content as given. In the harmony format
+    a call and its result cost 17 tokens of framing together, plus the name twice, the compact arguments
+    and the content. Outside the harmony format, several calls in one message are one
+    `multi_tool_use.parallel` call whose JSON lists them (`{"tool_uses": [{"recipient_name":
+    "functions.NAME", "parameters": {...}}]}`, 4 tokens of framing), and their results are written
+    JSON-quoted (3 tokens of framing each).
+    [UNVERIFIED] which side of a call carries which part of the framing: recordings give only the sum of a
+    call and its result (13 tokens, 17 in the harmony format); an assistant's text beside its calls is
+    written as a message of its own.
+    """
+    calls = _calls(message)
+    if not calls:
+        call_id = message.get("tool_call_id")
+        name = names.get(call_id, "") if isinstance(call_id, str) else str(message.get("name") or "")
+        content = _text(message.get("content"))
+        if isinstance(call_id, str) and call_id in parallel:
+            return 3 + tokens.count(encoding, json.dumps(content))
+        if harmony:
+            return 8 + _qualified(encoding, name) + tokens.count(encoding, content)
+        return 3 + tokens.count(encoding, f"{name} to=assistant") + tokens.count(encoding, content)
+    text = message.get("content")
+    own = tokens.count_chat_prompt(encoding, [{"role": "assistant", "content": text}]) - 3 if text else 0
+    if len(calls) > 1 and not harmony:
+        uses = [{"recipient_name": f"functions.{n}", "parameters": _parsed(a)} for n, a in calls]
+        return own + 4 + tokens.count(encoding, json.dumps({"tool_uses": uses}))
+    for name, arguments in calls:
+        head = (
+            9 + _qualified(encoding, name)
+            if harmony
+            else 3 + tokens.count(encoding, f"assistant to=functions.{name}")
+        )
+        own += head + tokens.count(encoding, _compact(arguments))
+    return own
+
+
+def _calls(message: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An assistant message's calls as (name, arguments) pairs, the legacy `function_call` included."""
+    if message.get("role") != "assistant":
+        return []
+    listed = message.get("tool_calls")
+    found = [c.get("function") for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else []
+    legacy = message.get("function_call")
+    found += [legacy] if isinstance(legacy, Mapping) else []
+    return [
+        (str(fn.get("name") or ""), str(fn.get("arguments") or "")) for fn in found if isinstance(fn, Mapping)
+    ]
+
+
+def _qualified(encoding: str, name: str) -> int:
+    """Tokens of a function's name after `functions` (`functions.get` merges the dot into the name)."""
+    return tokens.count(encoding, f"functions.{name}") - 1
+
+
+def _parsed(arguments: str) -> Any:
+    """A call's arguments as JSON, or the string itself when it is not JSON."""
+    try:
+        return json.loads(arguments) if arguments else {}
+    except (ValueError, RecursionError):
+        return arguments
+
+
+def _compact(arguments: str) -> str:
+    """A call's arguments as the prompt writes them: compact JSON, or the string as given if not JSON."""
+    parsed = _parsed(arguments)
+    if isinstance(parsed, str) and parsed == arguments:
+        return arguments
+    try:
+        return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:
+        return arguments
+
+
+def _text(content: Any) -> str:
+    """A message's text: a string as is, the text parts of a list joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, Mapping)]
+        return "".join(p for p in parts if isinstance(p, str))
+    return ""
 
 
 def response_format_count(encoding: str, response_format: Mapping[str, Any], *, system: str | None) -> int:
