@@ -8,8 +8,6 @@ cassette when one is in use; the rest gets OpenAI's 404 `Invalid URL` or 405.
 
 from __future__ import annotations
 
-from itertools import chain
-
 from starlette.types import Receive, Scope, Send
 
 from mockai import errors
@@ -59,7 +57,7 @@ class MockApp:
 
     async def route(self, ex: Exchange) -> None:
         path, method = ex.path, ex.method
-        size = sum(map(len, chain.from_iterable(ex.scope["headers"])))
+        size = ex.header_bytes
         if size > MAX_HEADER_BYTES:
             # [UNVERIFIED] text: OpenAI's edge answers 431 without a documented body.
             raise errors.OpenAIError(

@@ -46,20 +46,19 @@ class Exchange:
     answered: bool = False
     """True once the answer started: an error after that cannot be answered any more."""
 
+    header_bytes: int = 0
+    """The request headers' size, names and values (what the 431 limit counts)."""
+
     @classmethod
     def begin(cls, scope: Scope, receive: Receive, send: Send, seed: int, number: int) -> Exchange:
         """The exchange of the `number`th request since start or reset; its request id derives from both."""
-        digest = hashlib.blake2b(f"{seed}:{number}".encode(), digest_size=16).hexdigest()
+        id_hash = _ID_HASH.copy()
+        id_hash.update(b"%d:%d" % (seed, number))
+        headers, size = decoded(scope["headers"])
         return cls(
-            scope=scope,
-            receive=receive,
-            server_send=send,
-            method=scope["method"],
-            path=scope["path"],
-            headers=decoded(scope["headers"]),
-            request_id="req_" + digest,
-            started=time.perf_counter(),
-        )
+            scope, receive, send, scope["method"], scope["path"], headers, "req_" + id_hash.hexdigest(),
+            time.perf_counter(), header_bytes=size,
+        )  # fmt: skip
 
     def answer(self) -> Send:
         """The server's `send`, for the answer about to start."""
@@ -118,21 +117,25 @@ class Exchange:
         }
 
 
-def decoded(raw: Any) -> dict[str, str]:
-    """Request headers as a dict with lower-case names; a fresh dict each time.
+def decoded(raw: Any) -> tuple[dict[str, str], int]:
+    """Request headers as a dict with lower-case names (a fresh dict each time), and their size in bytes.
 
     Memoised (bounded): a client sends the same headers with every request, so a repeat costs a copy."""
     key = tuple(raw)
     found = _HEADERS.get(key)
     if found is None:
-        found = _HEADERS.put(key, {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in key})
-    return dict(found)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in key}
+        found = _HEADERS.put(key, (headers, sum(len(k) + len(v) for k, v in key)))
+    return dict(found[0]), found[1]
 
 
-_HEADERS: Memo[tuple[tuple[bytes, bytes], ...], dict[str, str]] = Memo(
+_HEADERS: Memo[tuple[tuple[bytes, bytes], ...], tuple[dict[str, str], int]] = Memo(
     entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
 )
-"""Raw header pairs -> decoded: 1,024 header sets and 1 MB of them at most. Only copies are handed out."""
+"""Raw header pairs -> decoded, and their size: 1,024 header sets and 1 MB of them at most. Only copies of
+the dicts are handed out."""
+_ID_HASH = hashlib.blake2b(digest_size=16)
+"""Request ids are blake2b of `seed:number`; copying an empty hash skips its set-up each time."""
 
 
 def _not_json(constant: str) -> Any:

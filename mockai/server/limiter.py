@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import NamedTuple
 
 from mockai import errors, settings
 from mockai.errors import OpenAIError, UsageError, org_id
@@ -45,9 +46,9 @@ DEFAULT_LIMITS = Limits(rpm=30_000, tpm=150_000_000)
 """The headers a high-tier key sees. Not enforced until limits are set: a fast suite must never hit them."""
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The limiter's answer: headers for the response, and the 429 to answer instead when `error` is set."""
+class Decision(NamedTuple):
+    """The limiter's answer: headers for the response, and the 429 to answer instead when `error` is set.
+    (A named tuple: one is made for every request, at a third of a frozen dataclass's cost.)"""
 
     headers: Mapping[str, str]
     error: OpenAIError | None = None

@@ -227,33 +227,39 @@ def context(
 ) -> Ctx:
     """What rendering needs besides the body: the clock, the seed, and the digest every id derives from.
 
-    `raw`: the bytes `body` was parsed from, as they came: the same bytes give the same digest, so a
-    repeated request takes it from a bounded memo instead of hashing the canonical JSON again."""
-    if raw is None:
-        digest = generator.digest(state.seed, endpoint, body)
-    else:
-        key = (state.seed, endpoint, raw)
-        found = _DIGESTS.get(key)
-        digest = (
-            found if found is not None else _DIGESTS.put(key, generator.digest(state.seed, endpoint, body))
-        )
+    `raw`: the bytes `body` was parsed from, as they came: the same bytes (to the same path and host, on
+    the same date and seed) give the same context, so a repeated request takes it from a bounded memo
+    instead of hashing the canonical JSON again."""
+    scheme, host = ex.scope.get("scheme", "http"), ex.headers.get("host", "127.0.0.1")
+    if raw is None or state.settings.real_time:
+        return _context(state, ex, endpoint, body, scheme, host)
+    key = (state.seed, state.as_of, endpoint, ex.path, scheme, host, raw)
+    found = _CONTEXTS.get(key)
+    if found is not None and found.store is state.store:
+        return found
+    return _CONTEXTS.put(key, _context(state, ex, endpoint, body, scheme, host))
+
+
+def _context(
+    state: MockState, ex: Exchange, endpoint: str, body: Mapping[str, Any], scheme: str, host: str
+) -> Ctx:
+    digest = generator.digest(state.seed, endpoint, body)
     created = int(time.time()) if state.settings.real_time else generator.created(state.as_of, digest)
-    base_url = f"{ex.scope.get('scheme', 'http')}://{ex.headers.get('host', '127.0.0.1')}"
     return Ctx(
         as_of=state.as_of,
         seed=state.seed,
         digest=digest,
         created=created,
         path=ex.path,
-        base_url=base_url,
+        base_url=f"{scheme}://{host}",
         store=state.store,
     )
 
 
-_DIGESTS: Memo[tuple[int, str, bytes], bytes] = Memo(
-    entries=4096, size=16_000_000, size_of=lambda k: len(k[2])
+_CONTEXTS: Memo[tuple[int, dt.date, str, str, str, str, bytes], Ctx] = Memo(
+    entries=4096, size=16_000_000, size_of=lambda k: len(k[-1]) + len(k[-2])
 )
-"""Request bytes -> digest: 4,096 bodies and 16 MB of them at most."""
+"""Request bytes (and where they were sent) -> context: 4,096 requests and 16 MB of them at most."""
 
 
 MEMOISABLE = frozenset({"chat", "completions", "embeddings", "edits", "moderations"})
