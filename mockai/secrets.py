@@ -4,6 +4,7 @@ scrubber and the 401 texts, so a secret hidden in one place is hidden in all of 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from mockai.memo import Memo
 
@@ -56,21 +57,22 @@ def mask_secret(secret: str) -> str:
     return mask_key(secret) if len(secret) > 12 else "*" * len(secret)
 
 
-def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`); a fresh dict.
+def mask_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`), read-only.
 
-    Memoised (bounded): a client sends the same headers with every request."""
+    Memoised (bounded) and shared: a client sends the same headers with every request, and the journal
+    keeps one mapping for all of them."""
     key = tuple(headers.items())
     found = _MASKED.get(key)
     if found is None:
-        found = _MASKED.put(key, _mask_headers(headers))
-    return dict(found)
+        found = _MASKED.put(key, MappingProxyType(_mask_headers(headers)))
+    return found
 
 
-_MASKED: Memo[tuple[tuple[str, str], ...], dict[str, str]] = Memo(
+_MASKED: Memo[tuple[tuple[str, str], ...], Mapping[str, str]] = Memo(
     entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
 )
-"""Bounded: 1,024 header sets and 1 M characters of them at most. Values are never handed out, only copies."""
+"""Bounded: 1,024 header sets and 1 M characters of them at most. Values are read-only views."""
 
 
 def _mask_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -43,6 +43,8 @@ class Exchange:
     """The endpoint family answering it (chat, embeddings...); None for other routes."""
     source: str | None = None
     """Who answered: generator, rule:..., cassette, upstream, limiter, catalogue, error..."""
+    parsed: Any = None
+    """What `read_json` parsed from `raw`: while `body` is this very object, `raw` says it all."""
     answered: bool = False
     """True once the answer started: an error after that cannot be answered any more."""
 
@@ -101,7 +103,7 @@ class Exchange:
     async def read_json(self, limit: int) -> Any:
         """The body parsed as JSON (strict UTF-8, a BOM allowed); OpenAI's 400 when it is not JSON."""
         body = parse_json(await self.read_body(limit))
-        self.body = body
+        self.body = self.parsed = body
         return body
 
     def headers_out(self, ratelimit: Mapping[str, str]) -> dict[str, str]:

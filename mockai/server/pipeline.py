@@ -433,6 +433,17 @@ async def send_error(
     await send_body(ex.answer(), exc.status, content_type, data, headers)
 
 
+def _source_only(source: str) -> Mapping[str, Any]:
+    """The journal's `reply` of an answer that is not an error: one read-only mapping per source, shared."""
+    if len(_SOURCES) >= 1024:
+        _SOURCES.clear()  # rule sources come from files: bounded anyway, but never without end
+    found = _SOURCES[source] = MappingProxyType({"source": source})
+    return found
+
+
+_SOURCES: dict[str, Mapping[str, Any]] = {}
+
+
 def journal(
     state: MockState,
     ex: Exchange,
@@ -445,11 +456,14 @@ def journal(
     ex.source = source
     if ex.path.startswith("/_mockai/"):
         return
-    reply: dict[str, Any] = {"source": source}
-    if error is not None:
-        reply["error"] = error["error"]
-    if why is not None:
-        reply["why"] = why
+    if error is None and why is None:
+        reply: Mapping[str, Any] = _SOURCES.get(source) or _source_only(source)
+    else:
+        reply = {"source": source}
+        if error is not None:
+            reply["error"] = error["error"]
+        if why is not None:
+            reply["why"] = why
     state.journal.record(
         raw=ex.raw,
         method=ex.method,
@@ -459,4 +473,5 @@ def journal(
         status=status,
         endpoint=ex.endpoint,
         reply=reply,
+        json_from_raw=ex.body is ex.parsed and ex.body is not None,
     )
