@@ -412,7 +412,7 @@ def _diarized_segment(plan: TranscriptionPlan, seg: transcript.Segment, key: byt
         "id": f"seg_{seg.id + 1:03d}",
         "start": round(seg.start, 3),
         "end": round(seg.end, 3),
-        "text": seg.text,
+        "text": seg.text.strip(),
         "speaker": _speaker(plan, seg.id, key),
     }
 
@@ -456,7 +456,9 @@ def _events(plan: TranscriptionPlan, text: str, duration: float, key: bytes) -> 
     done: dict[str, Any] = {"type": "transcript.text.done", "text": text}
     if plan.logprobs:
         done["logprobs"] = _logprobs(plan, text, key)
-    done["usage"] = _usage_of(plan, text, duration)
+    # The spec's done event carries token usage only, whichever the model ([UNVERIFIED] for the diarize model
+    # and gpt-transcribe, whose whole answers count seconds).
+    done["usage"] = _usage(plan, text, duration)
     # [UNVERIFIED] whether OpenAI ends these streams with `data: [DONE]`; the SDKs stop at the end of the
     # body.
     yield done
