@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from typing import Any
 
 import av
@@ -238,3 +239,20 @@ def test_a_long_scripted_answer_is_voiced_only_up_to_the_budget(
         audio_synth.speech_duration(long_text[: chat_audio.MAX_SPOKEN_CHARS]), abs=0.1
     )
     assert seconds < 300
+
+
+def test_an_audio_question_counts_its_seconds_as_prompt_audio_tokens(http: httpx.Client) -> None:
+    wav = audio_synth.synthesize("What is the weather like today in Paris?", "wav")
+    part = {"type": "input_audio", "input_audio": {"data": base64.b64encode(wav).decode(), "format": "wav"}}
+    text_only = {"model": "gpt-audio-mini", "messages": HELLO, **SPOKEN}
+    with_audio = {
+        **text_only,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Say hello."}, part]}],
+    }
+    plain = http.post("/v1/chat/completions", json=text_only).json()["usage"]
+    heard = http.post("/v1/chat/completions", json=with_audio).json()["usage"]
+    seconds = audio_synth.speech_duration("What is the weather like today in Paris?")
+    audio_tokens = heard["prompt_tokens_details"]["audio_tokens"]
+    assert audio_tokens == math.ceil(seconds * chat_audio.INPUT_TOKENS_PER_SECOND) > 0
+    assert heard["prompt_tokens_details"]["text_tokens"] == heard["prompt_tokens"] - audio_tokens
+    assert heard["prompt_tokens"] > plain["prompt_tokens"]

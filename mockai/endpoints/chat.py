@@ -96,6 +96,8 @@ class ChatPlan:
     """Names of `type: "custom"` tools: their calls carry free-text `input`, not JSON `arguments`."""
     audio: chat_audio.AudioOut | None = None
     """The spoken answer asked with `modalities: ["text", "audio"]`: its text becomes the transcript."""
+    prompt_audio_tokens: int = 0
+    """Of prompt_tokens, those of the `input_audio` parts."""
 
     @property
     def encoding(self) -> str:
@@ -153,6 +155,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         prompt += 8  # [UNVERIFIED] o1-mini counted 8 more than its harmony peers (one recording)
     prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
     prompt += image_tokens.prompt_tokens(model.id, messages)
+    heard = chat_audio.input_audio_tokens(messages) if "audio" in model.traits else 0
+    prompt += heard
     system = next(
         (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
         None,
@@ -199,6 +203,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         ),
         response_format=response_format,
         audio=audio,
+        prompt_audio_tokens=heard,
     )
 
 
@@ -519,7 +524,7 @@ def usage(
         out["prompt_tokens_details"] = {"cached_tokens": 0}
         out["completion_tokens_details"] = {"reasoning_tokens": 0}
     elif shape.usage_details == 2:
-        out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": plan.prompt_audio_tokens}
         if shape.cache_write:
             out["prompt_tokens_details"]["cache_write_tokens"] = 0
         spoken = sum(c.audio_tokens for c in picked)
@@ -531,7 +536,9 @@ def usage(
         }
         if "audio" in plan.resolved.model.traits:
             # The audio models also split each side into text (and image) tokens, as recorded in 2026.
-            out["prompt_tokens_details"].update(text_tokens=plan.prompt_tokens, image_tokens=0)
+            out["prompt_tokens_details"].update(
+                text_tokens=plan.prompt_tokens - plan.prompt_audio_tokens, image_tokens=0
+            )
             out["completion_tokens_details"]["text_tokens"] = completion - spoken
     if override:
         out.update(

@@ -8,12 +8,14 @@ pieces. The checks refuse what the live API refuses, with its texts where they w
 from __future__ import annotations
 
 import base64
+import binascii
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockai import errors
+from mockai.endpoints import audio_probe
 from mockai.endpoints.speech import voice_of
 from mockai.endpoints.validate import invalid_enum
 from mockai.generation import audio_synth, generator
@@ -31,6 +33,10 @@ AUDIO_TOKENS_PER_SECOND = 16.0
 """[UNVERIFIED] audio output tokens a second of speech costs; one recorded answer: 37 tokens for ~2.3 s."""
 STREAM_DATA_BYTES = 4800
 """Raw bytes per `delta.audio.data` piece: 0.1 s of 24 kHz pcm16. [UNVERIFIED] the live piece size."""
+INPUT_TOKENS_PER_SECOND = 10
+"""[UNVERIFIED] prompt tokens a second of `input_audio` costs (the transcription endpoint's rate here)."""
+ESTIMATED_BYTES_PER_SECOND = 16_000
+"""For input audio whose headers give no length: 128 kbit/s, as the transcription endpoint estimates."""
 NEEDS_AUDIO = "This model requires that either input content or output modality contain audio."
 
 
@@ -106,6 +112,30 @@ def has_input_audio(messages: list[Any]) -> bool:
         if isinstance(m, dict) and isinstance(m.get("content"), list)
         for part in m["content"]
     )
+
+
+def input_audio_tokens(messages: list[Any]) -> int:
+    """Prompt tokens of the `input_audio` parts: their seconds (read from the audio's headers, else estimated
+    from its size) at INPUT_TOKENS_PER_SECOND each."""
+    total = 0
+    for m in messages:
+        parts = m.get("content") if isinstance(m, dict) else None
+        for part in parts if isinstance(parts, list) else ():
+            if not isinstance(part, dict) or part.get("type") != "input_audio":
+                continue
+            audio = part.get("input_audio")
+            if not isinstance(audio, dict):
+                continue
+            data = audio.get("data")
+            try:
+                raw = base64.b64decode(data if isinstance(data, str) else "", validate=False)
+            except (binascii.Error, ValueError):
+                raw = b""
+            seconds = audio_probe.probe(raw, f"a.{audio.get('format')}").duration
+            if seconds is None or seconds * 8 > len(raw):
+                seconds = len(raw) / ESTIMATED_BYTES_PER_SECOND
+            total += math.ceil(seconds * INPUT_TOKENS_PER_SECOND)
+    return total
 
 
 def _spoken(transcript: str) -> str:
