@@ -120,8 +120,9 @@ def prepare_task(
     upload = _upload(file)
     can = abilities(resolved.model.id)
     response_format = _string(body, "response_format") or "json"
-    if response_format not in FORMATS:
-        raise invalid_enum("response_format", response_format, FORMATS)
+    formats = FORMATS if endpoint == "transcriptions" else FORMATS[:-1]  # translations have no diarized_json
+    if response_format not in formats:
+        raise invalid_enum("response_format", response_format, formats)
     if response_format not in can.formats:
         raise errors.OpenAIError(
             400,
