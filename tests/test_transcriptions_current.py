@@ -333,11 +333,13 @@ def test_gpt_transcribe_checks_its_hints(
     assert refused(info) == expected
 
 
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the SDK marks translations deprecated
 def test_translations_do_not_offer_diarized_json(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.audio.translations.create(model="whisper-1", file=speech(), response_format="diarized_json")  # type: ignore[arg-type]
     assert refused(info) == (
-        "Invalid value: 'diarized_json'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'.",
+        "Invalid value: 'diarized_json'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and "
+        "'vtt'.",
         "response_format",
         "invalid_value",
     )
