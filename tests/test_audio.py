@@ -241,13 +241,16 @@ def test_lone_surrogates_in_input_and_voice_id_still_give_audio(http: httpx.Clie
     assert response.status_code == 200 and response.content.startswith(b"OggS")
 
 
-def test_instructions_are_ignored_by_tts_1(http: httpx.Client) -> None:
-    plain = http.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "Hi"})
-    instructed = http.post(
-        "/v1/audio/speech",
-        json={"model": "tts-1", "voice": "alloy", "input": "Hi", "instructions": "Whisper."},
-    )
-    assert instructed.status_code == 200 and instructed.content == plain.content
+@pytest.mark.parametrize("model", ["tts-1", "tts-1-hd"])
+def test_instructions_are_refused_by_tts_1(client: openai.OpenAI, model: str) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.audio.speech.create(model=model, voice="alloy", input="Hi", instructions="Whisper.")
+    assert info.value.body == {
+        "message": "Unsupported parameter: 'instructions' is not supported with this model.",
+        "type": "invalid_request_error",
+        "param": "instructions",
+        "code": "unsupported_parameter",
+    }
 
 
 # --- transcriptions and translations ---------------------------------------------------------------
@@ -514,7 +517,8 @@ async def test_the_async_client_gets_the_same_transcript(
             "/v1/audio/transcriptions",
             ("a.wav", b""),
             {"response_format": "xml"},
-            "Invalid value: 'xml'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'.",
+            "Invalid value: 'xml'. Supported values are: 'json', 'text', 'srt', 'verbose_json', 'vtt', and "
+            "'diarized_json'.",
         ),
         (
             "/v1/audio/transcriptions",

@@ -9,7 +9,7 @@ from typing import Any
 
 from mockai import errors
 from mockai.call import Call, Ctx, content_text, last_user_text
-from mockai.endpoints import chat_rules, chat_shape
+from mockai.endpoints import chat_audio, chat_rules, chat_shape
 from mockai.endpoints.chat_shape import ChatShape
 from mockai.endpoints.contract import Body, Endpoint, Stream
 from mockai.endpoints.validate import (
@@ -94,6 +94,10 @@ class ChatPlan:
     response_format: dict[str, Any] = field(default_factory=dict)
     custom: frozenset[str] = frozenset()
     """Names of `type: "custom"` tools: their calls carry free-text `input`, not JSON `arguments`."""
+    audio: chat_audio.AudioOut | None = None
+    """The spoken answer asked with `modalities: ["text", "audio"]`: its text becomes the transcript."""
+    prompt_audio_tokens: int = 0
+    """Of prompt_tokens, those of the `input_audio` parts."""
 
     @property
     def encoding(self) -> str:
@@ -112,6 +116,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     chat_rules.check_tool_order(messages)
     resolved = catalogue.resolve(body["model"], "chat", ctx.as_of, ctx.path)
     chat_rules.check_model_params(body, resolved.model)
+    audio = chat_audio.check(body, resolved.model)
     check_logit_bias(body.get("logit_bias"), tokens.get_encoding(resolved.model.encoding).eot_token)
     stop = string_list("stop", body.get("stop"), max_items=4)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -150,6 +155,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         prompt += 8  # [UNVERIFIED] o1-mini counted 8 more than its harmony peers (one recording)
     prompt += tool_prompt.history_delta(model.encoding, messages, harmony=model.harmony)
     prompt += image_tokens.prompt_tokens(model.id, messages)
+    heard = chat_audio.input_audio_tokens(messages) if "audio" in model.traits else 0
+    prompt += heard
     system = next(
         (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
         None,
@@ -195,6 +202,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
             if isinstance(t, dict) and t.get("type") == "custom"
         ),
         response_format=response_format,
+        audio=audio,
+        prompt_audio_tokens=heard,
     )
 
 
@@ -417,6 +426,12 @@ class Choice:
     refusal: str | None
     finish_reason: str
     completion_tokens: int
+    audio_tokens: int = 0
+    """Of completion_tokens, those of the spoken answer (0 unless audio output was asked)."""
+
+    def spoken(self, plan: ChatPlan) -> bool:
+        """The text is said, not written: it goes out as `audio.transcript`, with `content` null."""
+        return plan.audio is not None and self.text is not None
 
 
 def choices(plan: ChatPlan, reply: Reply, ctx: Ctx) -> list[Choice]:
@@ -450,7 +465,8 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
         used += tokens.count(plan.encoding, c.name) + tokens.count(plan.encoding, c.arguments) + 3
     if refusal:
         used += tokens.count(plan.encoding, refusal)
-    return Choice(index, text, ids, calls, fcall, refusal, finish, used)
+    spoken = chat_audio.audio_tokens(text) if plan.audio is not None and text is not None else 0
+    return Choice(index, text, ids, calls, fcall, refusal, finish, used + spoken, spoken)
 
 
 def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
@@ -508,15 +524,22 @@ def usage(
         out["prompt_tokens_details"] = {"cached_tokens": 0}
         out["completion_tokens_details"] = {"reasoning_tokens": 0}
     elif shape.usage_details == 2:
-        out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": plan.prompt_audio_tokens}
         if shape.cache_write:
             out["prompt_tokens_details"]["cache_write_tokens"] = 0
+        spoken = sum(c.audio_tokens for c in picked)
         out["completion_tokens_details"] = {
             "reasoning_tokens": 0,
-            "audio_tokens": 0,
+            "audio_tokens": spoken,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
         }
+        if "audio" in plan.resolved.model.traits:
+            # The audio models also split each side into text (and image) tokens, as recorded in 2026.
+            out["prompt_tokens_details"].update(
+                text_tokens=plan.prompt_tokens - plan.prompt_audio_tokens, image_tokens=0
+            )
+            out["completion_tokens_details"]["text_tokens"] = completion - spoken
     if override:
         out.update(
             {k: v for k, v in override.items() if k in ("prompt_tokens", "completion_tokens", "total_tokens")}
@@ -608,9 +631,13 @@ def body(plan: ChatPlan, reply: Reply, ctx: Ctx) -> dict[str, Any]:
     picked = choices(plan, reply, ctx)
     out_choices = []
     for c in picked:
-        message: dict[str, Any] = {"role": "assistant", "content": c.text}
+        message: dict[str, Any] = {"role": "assistant", "content": None if c.spoken(plan) else c.text}
         if shape.refusal:
             message["refusal"] = c.refusal
+        if plan.audio is not None and c.text is not None:
+            message["audio"] = chat_audio.message_audio(
+                plan.audio, c.text, generator.derive(ctx.digest, f"audio{c.index}"), ctx.created
+            )
         if c.tool_calls:
             message["tool_calls"] = [_tool_call_json(t, plan.custom) for t in c.tool_calls]
         if c.function_call:
@@ -666,7 +693,10 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
 
     per = max(1, reply.stream.chunk_tokens)
     for c in picked:
-        first: dict[str, Any] = {"role": "assistant", "content": "" if c.text is not None else None}
+        first: dict[str, Any] = {
+            "role": "assistant",
+            "content": "" if c.text is not None and not c.spoken(plan) else None,
+        }
         if shape.refusal:
             first["refusal"] = None
         empty_lp: dict[str, Any] | None = {"content": [], "refusal": None} if plan.logprobs else None
@@ -674,7 +704,13 @@ def chunks(plan: ChatPlan, reply: Reply, ctx: Ctx) -> Iterator[dict[str, Any]]:
             first["content"] = None
         if not c.tool_calls and not c.function_call:
             yield chunk(c.index, first, empty_lp)
-        if c.text:
+        if c.text and plan.audio is not None:
+            pieces = [piece for piece, _ in shaping.chunks(plan.encoding, c.ids, per)]
+            for audio_delta in chat_audio.deltas(
+                plan.audio, pieces, c.text, generator.derive(ctx.digest, f"audio{c.index}"), ctx.created
+            ):
+                yield chunk(c.index, {"audio": audio_delta})
+        elif c.text:
             position = 0
             # Once per choice, sliced per chunk: recomputing from the first token for each was quadratic.
             all_lp = (

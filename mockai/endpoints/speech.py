@@ -83,7 +83,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
                 "'msg': 'String should have at most "
                 f"{MAX_CHARS} characters', 'ctx': {{'max_length': {MAX_CHARS}}}}}]",
             )
-    voice = _voice(body["voice"])
+    voice = voice_of(body["voice"], "voice")
     encoding, context = resolved.model.encoding, resolved.model.context
     prompt = tokens.count(encoding, text)
     if context and prompt > context:
@@ -103,8 +103,10 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
             param="stream_format",
             code="unsupported_value",
         )
-    # `instructions` on tts-1 / tts-1-hd: the docs say it "does not work" with them; we accept and ignore it.
-    # [UNVERIFIED]
+    if body.get("instructions") and resolved.model.id.startswith("tts-1"):
+        # The docs say `instructions` "does not work" with tts-1 / tts-1-hd, and a public report says the live
+        # API rejects it (NousResearch/hermes-agent#43133); [UNVERIFIED] the text, the validator's usual one.
+        raise errors.unsupported_parameter("instructions")
     call = Call("speech", body["model"], body, text=text, api_key=api_key, headers=headers)
     return SpeechPlan(
         call=call,
@@ -118,22 +120,23 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     )
 
 
-def _voice(value: Any) -> str:
-    """A built-in voice name, or a custom voice object's id."""
+def voice_of(value: Any, param: str) -> str:
+    """A built-in voice name, or a custom voice object's id; `param` names the field in errors (`voice` here,
+    `audio.voice` in chat)."""
     if isinstance(value, dict):
         voice_id = value.get("id")
         if set(value) != {"id"} or not isinstance(voice_id, str) or not voice_id:
             # [UNVERIFIED] wording for a malformed custom voice.
             raise errors.OpenAIError(
                 400,
-                "Invalid 'voice': a custom voice is an object with one key, 'id', e.g. {\"id\": "
+                f"Invalid '{param}': a custom voice is an object with one key, 'id', e.g. {{\"id\": "
                 '"voice_1234"}.',
-                param="voice",
+                param=param,
                 code="invalid_value",
             )
         return voice_id
     if value not in VOICES:
-        raise invalid_enum("voice", value, VOICES)
+        raise invalid_enum(param, value, VOICES)
     return str(value)
 
 

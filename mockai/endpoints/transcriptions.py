@@ -20,6 +20,7 @@ from mockai import errors
 from mockai.call import Call, Ctx
 from mockai.endpoints import audio_probe
 from mockai.endpoints.contract import Body, Endpoint, Stream
+from mockai.endpoints.transcription_models import DIARIZE_MAX_SECONDS, Abilities, abilities, use_instead
 from mockai.endpoints.uploads import is_upload
 from mockai.endpoints.validate import Param, check_value, invalid_enum
 from mockai.generation import transcript
@@ -30,12 +31,13 @@ from mockai.wire import JSON, json_bytes
 FIELDS = {
     "transcriptions": (
         "file", "model", "language", "prompt", "response_format", "temperature", "timestamp_granularities",
-        "include", "stream", "chunking_strategy",
+        "include", "stream", "chunking_strategy", "keywords", "languages", "known_speaker_names",
+        "known_speaker_references",
     ),
     "translations": ("file", "model", "prompt", "response_format", "temperature"),
 }  # fmt: skip
-FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
-TOKEN_MODEL_FORMATS = ("json", "text")
+FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
+MAX_SPEAKERS = 4
 TEXT_PLAIN = "text/plain; charset=utf-8"
 ESTIMATED_BYTES_PER_SECOND = 16_000
 """For audio whose headers give no length: 128 kbit/s, the commonest mp3 rate."""
@@ -74,15 +76,23 @@ class TranscriptionPlan:
     stream: bool
     logprobs: bool
     prompt_tokens: int
+    speakers: tuple[str, ...] = ()
+    """The names of `known_speaker_names`, else none: diarized segments are then labelled A, B, ..."""
+    languages: tuple[str, ...] = ()
+    """The `languages` hints gpt-transcribe was given."""
 
     @property
     def cost(self) -> int:
         return self.prompt_tokens
 
     @property
+    def abilities(self) -> Abilities:
+        return abilities(self.resolved.model.id)
+
+    @property
     def token_model(self) -> bool:
-        """The gpt-4o transcribe models: json and text only, token usage, streaming, logprobs."""
-        return self.resolved.model.id != "whisper-1"
+        """The gpt-4o transcribe models: usage in tokens."""
+        return self.abilities.tokens
 
 
 def prepare(
@@ -108,14 +118,16 @@ def prepare_task(
         raise errors.OpenAIError(400, FILE_NOT_UPLOAD)
     resolved = catalogue.resolve(model, endpoint, ctx.as_of, ctx.path)
     upload = _upload(file)
+    can = abilities(resolved.model.id)
     response_format = _string(body, "response_format") or "json"
-    if response_format not in FORMATS:
-        raise invalid_enum("response_format", response_format, FORMATS)
-    if resolved.model.id != "whisper-1" and response_format not in TOKEN_MODEL_FORMATS:
+    formats = FORMATS if endpoint == "transcriptions" else FORMATS[:-1]  # translations have no diarized_json
+    if response_format not in formats:
+        raise invalid_enum("response_format", response_format, formats)
+    if response_format not in can.formats:
         raise errors.OpenAIError(
             400,
-            f"response_format '{response_format}' is not compatible with model '{model}'. Use 'json' or "
-            "'text' instead.",
+            f"response_format '{response_format}' is not compatible with model '{model}'. Use "
+            f"{use_instead(can.formats)} instead.",
             param="response_format",
             code="unsupported_value",
         )
@@ -131,12 +143,14 @@ def prepare_task(
         )
     granularities = _choices(body, "timestamp_granularities", ("word", "segment")) or ("segment",)
     include = _choices(body, "include", ("logprobs",))
-    _chunking(body.get("chunking_strategy"))
+    chunking = _chunking(body.get("chunking_strategy"))
     stream = _flag(body, "stream")
     prompt = _string(body, "prompt") or ""
+    _model_rules(body, can, include, upload, chunking)
+    speakers = _speakers(body) if can.diarize else ()
+    hints = _languages(body) if can.hints else ()
     # The transcript is the output: rules match the prompt, the one text the client sent.
     call = Call(endpoint, model, body, text=prompt, api_key=api_key, headers=headers)
-    token_model = resolved.model.id != "whisper-1"
     return TranscriptionPlan(
         call=call,
         resolved=resolved,
@@ -147,10 +161,103 @@ def prepare_task(
         temperature=temperature,
         granularities=granularities,
         # Streaming is a gpt-4o feature; whisper-1 ignores the flag, as OpenAI documents.
-        stream=token_model and stream,
-        logprobs=token_model and "logprobs" in include and response_format == "json",
+        stream=can.stream and stream,
+        logprobs=can.logprobs and "logprobs" in include and response_format == "json",
         prompt_tokens=tokens.count(resolved.model.encoding, prompt),
+        speakers=speakers,
+        languages=hints,
     )
+
+
+def _model_rules(
+    body: Mapping[str, Any], can: Abilities, include: tuple[str, ...], upload: Upload, chunking: bool
+) -> None:
+    """Refuse the fields this model does not take. [UNVERIFIED] texts, except the diarize model's two."""
+    unsupported = []
+    if not can.hints:
+        unsupported += ["keywords", "languages"]
+    if not can.diarize:
+        unsupported += ["known_speaker_names", "known_speaker_references"]
+    else:
+        unsupported += ["prompt", "timestamp_granularities"] + (["include"] if include else [])
+    for name in unsupported:
+        if body.get(name) not in (None, "", []):
+            raise errors.unsupported_parameter(name)
+    if can.diarize and not chunking:
+        # Users pasted it (riffado#101, litellm#18125): refused whatever the audio's length.
+        raise errors.OpenAIError(
+            400,
+            "chunking_strategy is required for diarization models",
+            param="chunking_strategy",
+            code="invalid_value",
+        )
+    if can.diarize and upload.duration > DIARIZE_MAX_SECONDS:
+        # Users pasted it (murtaza-nasir/speakr#168): the seconds with six decimals.
+        raise errors.OpenAIError(
+            400,
+            f"audio duration {upload.duration:f} seconds is longer than {DIARIZE_MAX_SECONDS} seconds which "
+            "is the maximum for this model",
+            code="invalid_value",
+        )
+
+
+def _speakers(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """`known_speaker_names` and their `known_speaker_references` (data URLs), up to 4 and as many of each."""
+    names = _strings(body, "known_speaker_names")
+    references = _strings(body, "known_speaker_references")
+    for name, items in (("known_speaker_names", names), ("known_speaker_references", references)):
+        check_value(name, list(items), Param(("array",), max_items=MAX_SPEAKERS))
+    if len(names) != len(references):
+        # [UNVERIFIED] text
+        raise errors.invalid_value(
+            "known_speaker_references",
+            f"Invalid 'known_speaker_references': expected {len(names)} references, one for each of "
+            f"'known_speaker_names', but got {len(references)}.",
+        )
+    for i, ref in enumerate(references):
+        if not (ref.startswith("data:") and ";base64," in ref):
+            # [UNVERIFIED] text
+            raise errors.invalid_value(
+                f"known_speaker_references[{i}]",
+                f"Invalid 'known_speaker_references[{i}]': expected a data URL of audio, e.g. "
+                "'data:audio/wav;base64,...'.",
+            )
+    return names
+
+
+def _languages(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """gpt-transcribe's `languages` hints (ISO-639-1, not with `language`) and `keywords` (one line each,
+    without `<` or `>`, as the migration guide says). [UNVERIFIED] texts."""
+    languages = _strings(body, "languages")
+    if languages and body.get("language"):
+        raise errors.invalid_value(
+            "languages", "Invalid 'languages': send either 'language' or 'languages', not both."
+        )
+    for i, code in enumerate(languages):
+        if code not in transcript.LANGUAGES:
+            raise errors.OpenAIError(
+                400,
+                f"Invalid language '{code}'. Language parameter must be specified in ISO-639-1 format.",
+                param=f"languages[{i}]",
+                code="invalid_language_format",
+            )
+    for i, keyword in enumerate(_strings(body, "keywords")):
+        if not keyword or any(c in keyword for c in "<>\r\n"):
+            raise errors.invalid_value(
+                f"keywords[{i}]",
+                f"Invalid 'keywords[{i}]': a keyword is one non-empty line without '<' or '>'.",
+            )
+    return languages
+
+
+def _strings(body: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """A list field of strings (a single value is a list of one)."""
+    value = body.get(name)
+    items = [] if value is None else value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, str):
+            raise errors.invalid_type(name, "a string", item)
+    return tuple(items)
 
 
 def _upload(file: Mapping[str, Any]) -> Upload:
@@ -221,10 +328,13 @@ def _choices(body: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> tu
     return tuple(dict.fromkeys(items))
 
 
-def _chunking(value: Any) -> None:
-    """`auto`, or a `server_vad` object (its tuning values are accepted and have no effect here)."""
-    if value is None or value == "auto" or (isinstance(value, dict) and value.get("type") == "server_vad"):
-        return
+def _chunking(value: Any) -> bool:
+    """`auto`, or a `server_vad` object (its tuning values are accepted and have no effect here): whether one
+    was given."""
+    if value is None or value == "":
+        return False
+    if value == "auto" or (isinstance(value, dict) and value.get("type") == "server_vad"):
+        return True
     shown = value.get("type") if isinstance(value, dict) else value
     raise invalid_enum("chunking_strategy", shown, ("auto", "server_vad"))  # [UNVERIFIED] wording
 
@@ -246,7 +356,19 @@ def render(plan: TranscriptionPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
         return Body(
             TEXT_PLAIN, (transcript.srt(segs) if fmt == "srt" else transcript.vtt(segs)).encode("utf-8")
         )
-    body: dict[str, Any] = {"text": text}
+    if fmt == "diarized_json":
+        body: dict[str, Any] = {
+            "task": "transcribe",
+            "duration": round(duration, 3),
+            "text": text,
+            "segments": [_diarized_segment(plan, s, key) for s in segs],
+        }
+        if ctx.as_of >= USAGE_SINCE:
+            body["usage"] = _usage_of(plan, text, duration)
+        return Body(JSON, json_bytes(body))
+    body = {"text": text}
+    if plan.abilities.hints:
+        body["languages"] = _detected(plan)
     if fmt == "verbose_json":
         language = reply.extra.get("language") or (
             "english"
@@ -261,12 +383,39 @@ def render(plan: TranscriptionPlan, reply: Reply, ctx: Ctx) -> Body | Stream:
     if plan.logprobs:
         body["logprobs"] = _logprobs(plan, text, key)
     if plan.task == "transcribe" and ctx.as_of >= USAGE_SINCE:
-        body["usage"] = (
-            _usage(plan, text, duration)
-            if plan.token_model
-            else {"type": "duration", "seconds": math.ceil(duration)}
-        )
+        body["usage"] = _usage_of(plan, text, duration)
     return Body(JSON, json_bytes(body))
+
+
+def _usage_of(plan: TranscriptionPlan, text: str, duration: float) -> dict[str, Any]:
+    """Tokens for the gpt-4o transcribe models, whole seconds of audio for the others."""
+    if plan.token_model:
+        return _usage(plan, text, duration)
+    return {"type": "duration", "seconds": math.ceil(duration)}
+
+
+def _detected(plan: TranscriptionPlan) -> list[dict[str, str]]:
+    """gpt-transcribe's detected languages: the first hint, else the `language` given, else English.
+    [UNVERIFIED] a heuristic; the live model predicts from the audio."""
+    code = plan.languages[0] if plan.languages else plan.language or "en"
+    return [{"code": code}]
+
+
+def _speaker(plan: TranscriptionPlan, index: int, key: bytes) -> str:
+    """The known speakers in turn, else A and B (or A alone, as the audio's hash says)."""
+    labels = plan.speakers or ("A", "B")[: 1 + key[0] % 2]
+    return labels[index % len(labels)]
+
+
+def _diarized_segment(plan: TranscriptionPlan, seg: transcript.Segment, key: bytes) -> dict[str, Any]:
+    return {
+        "type": "transcript.text.segment",
+        "id": f"seg_{seg.id + 1:03d}",
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text.strip(),
+        "speaker": _speaker(plan, seg.id, key),
+    }
 
 
 def _usage(plan: TranscriptionPlan, text: str, duration: float) -> dict[str, Any]:
@@ -293,12 +442,23 @@ def _logprobs(plan: TranscriptionPlan, text: str, key: bytes) -> list[dict[str, 
 
 
 def _events(plan: TranscriptionPlan, text: str, duration: float, key: bytes) -> Iterator[dict[str, Any]]:
-    """`transcript.text.delta` events a word at a time, then `transcript.text.done` with the usage."""
-    for delta in re.findall(r"\s*\S+", text):
-        yield {"type": "transcript.text.delta", "delta": delta}
+    """`transcript.text.delta` events a word at a time, then `transcript.text.done` with the usage. Diarized:
+    each segment's deltas carry its `segment_id`, and its `transcript.text.segment` event follows them
+    ([UNVERIFIED] that order)."""
+    if plan.response_format == "diarized_json":
+        for seg in transcript.segments(text, duration):
+            segment = _diarized_segment(plan, seg, key)
+            for delta in re.findall(r"\s*\S+", seg.text):
+                yield {"type": "transcript.text.delta", "delta": delta, "segment_id": segment["id"]}
+            yield segment
+    else:
+        for delta in re.findall(r"\s*\S+", text):
+            yield {"type": "transcript.text.delta", "delta": delta}
     done: dict[str, Any] = {"type": "transcript.text.done", "text": text}
     if plan.logprobs:
         done["logprobs"] = _logprobs(plan, text, key)
+    # The spec's done event carries token usage only, whichever the model ([UNVERIFIED] for the diarize model
+    # and gpt-transcribe, whose whole answers count seconds).
     done["usage"] = _usage(plan, text, duration)
     # [UNVERIFIED] whether OpenAI ends these streams with `data: [DONE]`; the SDKs stop at the end of the
     # body.
