@@ -15,6 +15,7 @@ import uvicorn
 from mockai.models import tokens
 from mockai.scenario.reload import watch
 from mockai.server.app import MockApp
+from mockai.server.protocol import GatheringHttpToolsProtocol
 from mockai.server.state import MockState
 from mockai.server.tap import ENV as TAP_ENV, TapApp
 from mockai.settings import Settings
@@ -53,7 +54,7 @@ def uvicorn_config(app: MockApp, log_level: str = "warning") -> uvicorn.Config:
         # middleware would cost every request a pass over its headers.
         proxy_headers=False,
         lifespan="off",
-        http="auto",
+        http=GatheringHttpToolsProtocol,
         loop="auto",
         timeout_graceful_shutdown=1,
     )
