@@ -1,8 +1,8 @@
 """The floor: a bare Starlette app on mockai's server stack that answers canned bytes and does nothing else.
 
 No parsing, no validation, no tokenizer, no journal: whatever mockai costs above this is mockai's own
-work, and nothing on this stack (uvicorn + httptools + uvloop, one worker) can answer faster. bench/run.py
-gives it the very bytes mockai answered, so both sides move the same data:
+work, and nothing on this stack (uvicorn + httptools + uvloop with mockai.server.protocol, one worker) can
+answer faster. bench/run.py gives it the very bytes mockai answered, so both sides move the same data:
 
     python bench/floor_app.py --port 0 --canned canned.json
 
@@ -28,6 +28,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+
+from mockai.server.protocol import GatheringHttpToolsProtocol
 
 
 def endpoint(content_type: str, headers: dict[str, str], chunks: list[bytes]) -> Any:
@@ -88,8 +90,16 @@ def main() -> None:
             await super().startup(sockets=sockets)
             print(f"floor serving http://127.0.0.1:{port}", flush=True)
 
+    # mockai's own HTTP protocol (one write per answer) and settings: the same stack, so the floor stays
+    # what nothing on it can beat.
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", http="httptools", loop="uvloop"
+        app,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        lifespan="off",
+        http=GatheringHttpToolsProtocol,
+        loop="uvloop",
     )
     Server(config).run(sockets=[sock])
 
