@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockai import errors
 from mockai.memo import Memo
+from mockai.secrets import mask_headers
 
 _DEEP = 200
 """Fewer brackets than this cannot nest deep enough to reach json.loads' recursion limit, which orjson
@@ -50,16 +51,18 @@ class Exchange:
 
     header_bytes: int = 0
     """The request headers' size, names and values (what the 431 limit counts)."""
+    masked_headers: Mapping[str, str] = field(default_factory=dict)
+    """The headers with secrets masked (secrets.mask_headers): what the journal keeps. Read-only."""
 
     @classmethod
     def begin(cls, scope: Scope, receive: Receive, send: Send, seed: int, number: int) -> Exchange:
         """The exchange of the `number`th request since start or reset; its request id derives from both."""
         id_hash = _ID_HASH.copy()
         id_hash.update(b"%d:%d" % (seed, number))
-        headers, size = decoded(scope["headers"])
+        headers, size, masked = decoded(scope["headers"])
         return cls(
             scope, receive, send, scope["method"], scope["path"], headers, "req_" + id_hash.hexdigest(),
-            time.perf_counter(), header_bytes=size,
+            time.perf_counter(), header_bytes=size, masked_headers=masked,
         )  # fmt: skip
 
     def answer(self) -> Send:
@@ -119,23 +122,25 @@ class Exchange:
         }
 
 
-def decoded(raw: Any) -> tuple[dict[str, str], int]:
-    """Request headers as a dict with lower-case names (a fresh dict each time), and their size in bytes.
+def decoded(raw: Any) -> tuple[dict[str, str], int, Mapping[str, str]]:
+    """Request headers as a dict with lower-case names (a fresh dict each time), their size in bytes, and
+    the same headers with secrets masked (read-only, shared).
 
     Memoised (bounded): a client sends the same headers with every request, so a repeat costs a copy."""
     key = tuple(raw)
     found = _HEADERS.get(key)
     if found is None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in key}
-        found = _HEADERS.put(key, (headers, sum(len(k) + len(v) for k, v in key)))
-    return dict(found[0]), found[1]
+        size = sum(len(k) + len(v) for k, v in key)
+        found = _HEADERS.put(key, (headers, size, mask_headers(headers)))
+    return dict(found[0]), found[1], found[2]
 
 
-_HEADERS: Memo[tuple[tuple[bytes, bytes], ...], tuple[dict[str, str], int]] = Memo(
+_HEADERS: Memo[tuple[tuple[bytes, bytes], ...], tuple[dict[str, str], int, Mapping[str, str]]] = Memo(
     entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
 )
-"""Raw header pairs -> decoded, and their size: 1,024 header sets and 1 MB of them at most. Only copies of
-the dicts are handed out."""
+"""Raw header pairs -> decoded, their size, masked: 1,024 header sets and 1 MB of them at most. Only copies
+of the decoded dicts are handed out."""
 _ID_HASH = hashlib.blake2b(digest_size=16)
 """Request ids are blake2b of `seed:number`; copying an empty hash skips its set-up each time."""
 

@@ -105,11 +105,14 @@ class Journal:
         endpoint: str | None = None,
         reply: Mapping[str, Any] | None = None,
         json_from_raw: bool = False,
+        header_bytes: int | None = None,
     ) -> Entry:
         """Store one entry; `raw`, the body's bytes, is what it costs (past `body_bytes`, only a marker).
         `json_from_raw`: `json` is what `raw` parses to, so the entry keeps the bytes and parses them when
-        read."""
-        cost = ENTRY_OVERHEAD + sum(map(len, headers)) + sum(map(len, headers.values()))
+        read. `header_bytes`: the headers' size when known (else measured here)."""
+        if header_bytes is None:
+            header_bytes = sum(map(len, headers)) + sum(map(len, headers.values()))
+        cost = ENTRY_OVERHEAD + header_bytes
         lazy = None
         if raw is not None and len(raw) > self.body_bytes:
             json = truncated(raw, self.body_bytes)

@@ -37,7 +37,6 @@ from mockai.memo import Memo
 from mockai.recording import keys, proxy
 from mockai.recording.session import CassetteSession
 from mockai.reply import Reply
-from mockai.secrets import mask_headers
 from mockai.server.exchange import Exchange
 from mockai.server.limiter import Decision
 from mockai.server.state import MockState
@@ -468,7 +467,8 @@ def journal(
         raw=ex.raw,
         method=ex.method,
         path=ex.path,
-        headers=mask_headers(ex.headers),
+        headers=ex.masked_headers,
+        header_bytes=ex.header_bytes,
         json=ex.body,
         status=status,
         endpoint=ex.endpoint,
