@@ -4,10 +4,15 @@ when the step ends, closing sends what is gathered first, and aborting drops it.
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
+import time
 from typing import Any
 
 import httpx
+import pytest
 
+from mockai.server import protocol
 from mockai.server.protocol import GatheringTransport
 from mockai.server.runner import ServerThread
 from mockai.settings import Settings
@@ -77,3 +82,38 @@ def test_a_server_answers_whole_responses_over_keep_alive_connections() -> None:
             )
             assert response.status_code == 200
             assert response.json()["object"] == "chat.completion"
+
+
+def task_count(server: ServerThread) -> int:
+    async def count() -> int:
+        return len(asyncio.all_tasks())
+
+    return asyncio.run_coroutine_threadsafe(count(), server.loop).result(timeout=5)
+
+
+def test_a_client_that_stops_reading_its_answer_is_dropped_and_frees_its_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(protocol, "STALLED_READER_SECONDS", 0.3)
+    body = json.dumps({"model": "text-embedding-3-small", "input": ["a"] * 200}).encode()  # ~8 MB answer
+    with ServerThread(Settings(port=0)) as server:
+        baseline = task_count(server)
+        client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(("127.0.0.1", server.port))
+        head = "POST /v1/embeddings HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        client.sendall(head.encode() + f"content-length: {len(body)}\r\n\r\n".encode() + body)
+        try:
+            deadline = time.monotonic() + 10
+            stalled = False
+            while (
+                time.monotonic() < deadline
+            ):  # the answer's task appears, waits on the full buffer, then goes
+                n = task_count(server)
+                stalled = stalled or n > baseline
+                if stalled and n == baseline:
+                    break
+                time.sleep(0.02)
+            assert stalled and task_count(server) == baseline
+        finally:
+            client.close()
