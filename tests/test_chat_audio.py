@@ -256,3 +256,77 @@ def test_an_audio_question_counts_its_seconds_as_prompt_audio_tokens(http: httpx
     assert audio_tokens == math.ceil(seconds * chat_audio.INPUT_TOKENS_PER_SECOND) > 0
     assert heard["prompt_tokens_details"]["text_tokens"] == heard["prompt_tokens"] - audio_tokens
     assert heard["prompt_tokens"] > plain["prompt_tokens"]
+
+
+# --- which models read which content parts -----------------------------------------------------------
+
+SPOKEN_QUESTION = base64.b64encode(audio_synth.synthesize("What is the weather?", "wav")).decode()
+AUDIO_PART = {"type": "input_audio", "input_audio": {"data": SPOKEN_QUESTION, "format": "wav"}}
+IMAGE_PART = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+
+
+def asking(part: dict[str, Any]) -> list[dict[str, Any]]:
+    """A system message, then a question holding `part`: the refusal names message 1."""
+    return [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "What is this?"}, part]},
+    ]
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-4.1", "gpt-4o", "gpt-5"])
+def test_a_text_model_refuses_an_audio_question(client: openai.OpenAI, model: str) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model=model, messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    assert info.value.status_code == 400
+    assert error_body(info) == {
+        "message": "This model does not support input_audio content.",
+        "type": "invalid_request_error",
+        "param": "messages[1].content",
+        "code": "invalid_value",
+    }
+
+
+def test_a_text_model_refuses_an_audio_question_before_streaming(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=asking(AUDIO_PART), stream=True)  # type: ignore[arg-type]
+    assert error_body(info)["message"] == "This model does not support input_audio content."
+
+
+@pytest.mark.anyio
+async def test_the_async_client_gets_the_same_refusal_of_audio(aclient: openai.AsyncOpenAI) -> None:
+    async with aclient:  # closed in this test's event loop
+        with pytest.raises(openai.BadRequestError) as info:
+            await aclient.chat.completions.create(model="gpt-4.1", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    assert error_body(info)["param"] == "messages[1].content"
+    assert error_body(info)["message"] == "This model does not support input_audio content."
+
+
+def test_an_audio_model_refuses_an_image(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o-audio-preview", messages=asking(IMAGE_PART), **SPOKEN)  # type: ignore[call-overload]
+    assert error_body(info) == {
+        "message": "This model does not support image_url content.",
+        "type": "invalid_request_error",
+        "param": "messages[1].content",
+        "code": "invalid_value",
+    }
+
+
+@pytest.mark.parametrize(
+    "model", ["gpt-4o-audio-preview", "gpt-4o-mini-audio-preview", "gpt-audio", "gpt-audio-2025-08-28"]
+)
+def test_every_audio_model_hears_an_audio_question(client: openai.OpenAI, model: str) -> None:
+    completion = client.chat.completions.create(model=model, messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    assert completion.choices[0].message.content
+    assert completion.usage is not None and completion.usage.prompt_tokens_details is not None
+    assert (completion.usage.prompt_tokens_details.audio_tokens or 0) > 0
+
+
+@pytest.mark.anyio
+async def test_the_async_client_hears_an_audio_question_too(
+    aclient: openai.AsyncOpenAI, client: openai.OpenAI
+) -> None:
+    async with aclient:  # closed in this test's event loop
+        asynchronous = await aclient.chat.completions.create(model="gpt-audio", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    synchronous = client.chat.completions.create(model="gpt-audio", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    assert asynchronous.choices[0].message.content == synchronous.choices[0].message.content

@@ -40,6 +40,13 @@ ESTIMATED_BYTES_PER_SECOND = 16_000
 NEEDS_AUDIO = "This model requires that either input content or output modality contain audio."
 
 
+def unsupported_content(kind: str) -> str:
+    """The 400 for a content part the model cannot read. Users pasted "This model does not support image_url
+    content." (param `messages[7].content`, code `invalid_value`) from an audio model relayed by Azure
+    (pollinations#2588); for `input_audio` on a text model the same form is [UNVERIFIED]."""
+    return f"This model does not support {kind} content."
+
+
 @dataclass(frozen=True)
 class AudioOut:
     """What a request asked the answer to sound like."""
@@ -55,6 +62,8 @@ class AudioOut:
 
 def check(body: Mapping[str, Any], model: Model) -> AudioOut | None:
     """The asked audio output, None for a text-only answer; OpenAI's 400 for what the live API refuses."""
+    # [UNVERIFIED] that the content check comes before the `modalities` one.
+    _refuse_parts(body["messages"], "image_url" if "audio" in model.traits else "input_audio")
     modalities = _modalities(body.get("modalities"))
     if "audio" not in modalities:
         if "audio" in model.traits and not has_input_audio(body["messages"]):
@@ -102,6 +111,17 @@ def _modalities(value: Any) -> tuple[str, ...]:
         if item not in MODALITIES:
             raise invalid_enum(f"modalities[{i}]", item, MODALITIES)
     return tuple(value)
+
+
+def _refuse_parts(messages: list[Any], kind: str) -> None:
+    """OpenAI's 400 naming the first message with a `kind` part: audio models read no images, the others no
+    audio."""
+    for i, m in enumerate(messages):
+        parts = m.get("content") if isinstance(m, dict) else None
+        if isinstance(parts, list) and any(isinstance(p, dict) and p.get("type") == kind for p in parts):
+            raise errors.OpenAIError(
+                400, unsupported_content(kind), param=f"messages[{i}].content", code="invalid_value"
+            )
 
 
 def has_input_audio(messages: list[Any]) -> bool:
