@@ -343,3 +343,96 @@ def test_translations_do_not_offer_diarized_json(client: openai.OpenAI) -> None:
         "response_format",
         "invalid_value",
     )
+
+
+# --- timestamps: whisper-1 only ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-transcribe"])
+def test_only_whisper_takes_timestamp_granularities(
+    client: openai.OpenAI, state: MockState, model: str
+) -> None:
+    live_on(state, model)
+    with pytest.raises(openai.BadRequestError) as info:
+        client.audio.transcriptions.create(model=model, file=speech(), timestamp_granularities=["word"])
+    assert refused(info) == (
+        "Unsupported parameter: 'timestamp_granularities' is not supported with this model.",
+        "timestamp_granularities",
+        "unsupported_parameter",
+    )
+
+
+@pytest.mark.anyio
+async def test_the_async_client_gets_the_same_refusal_of_timestamps(aclient: openai.AsyncOpenAI) -> None:
+    async with aclient:  # closed in this test's event loop
+        with pytest.raises(openai.BadRequestError) as info:
+            await aclient.audio.transcriptions.create(
+                model="gpt-4o-transcribe", file=speech(), timestamp_granularities=["segment"]
+            )
+    assert refused(info) == (
+        "Unsupported parameter: 'timestamp_granularities' is not supported with this model.",
+        "timestamp_granularities",
+        "unsupported_parameter",
+    )
+
+
+def test_a_gpt_4o_model_names_verbose_json_first_when_asked_for_timestamps(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.audio.transcriptions.create(
+            model="gpt-4o-transcribe",
+            file=speech(),
+            response_format="verbose_json",
+            timestamp_granularities=["word"],
+        )
+    assert refused(info) == (
+        "response_format 'verbose_json' is not compatible with model 'gpt-4o-transcribe'. Use 'json' or "
+        "'text' instead.",
+        "response_format",
+        "unsupported_value",
+    )
+
+
+def test_whisper_word_timestamps_give_words_and_no_segments(client: openai.OpenAI) -> None:
+    result = client.audio.transcriptions.create(
+        model="whisper-1", file=speech(), response_format="verbose_json", timestamp_granularities=["word"]
+    )
+    validate("CreateTranscriptionResponseVerboseJson", result.model_dump(exclude_none=True))
+    assert result.segments is None and result.words
+    at = 0  # each word is the next one of the transcript
+    for w in result.words:
+        at = result.text.index(w.word, at) + len(w.word)
+    assert all(w.start <= w.end for w in result.words)
+    assert result.words[-1].end == pytest.approx(result.duration, abs=0.01)
+
+
+@pytest.mark.anyio
+async def test_whisper_segment_timestamps_give_segments_and_no_words(
+    aclient: openai.AsyncOpenAI, client: openai.OpenAI
+) -> None:
+    async with aclient:  # closed in this test's event loop
+        asynchronous = await aclient.audio.transcriptions.create(
+            model="whisper-1",
+            file=speech(),
+            response_format="verbose_json",
+            timestamp_granularities=["segment"],
+        )
+    synchronous = client.audio.transcriptions.create(
+        model="whisper-1", file=speech(), response_format="verbose_json", timestamp_granularities=["segment"]
+    )
+    assert asynchronous == synchronous
+    assert synchronous.words is None and synchronous.segments
+    assert "".join(s.text for s in synchronous.segments).strip() == synchronous.text
+
+
+def test_whisper_gives_segments_by_default_and_both_when_both_are_asked(client: openai.OpenAI) -> None:
+    default = client.audio.transcriptions.create(
+        model="whisper-1", file=speech(), response_format="verbose_json"
+    )
+    both = client.audio.transcriptions.create(
+        model="whisper-1",
+        file=speech(),
+        response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
+    )
+    assert default.segments and default.words is None
+    assert both.segments == default.segments and both.words

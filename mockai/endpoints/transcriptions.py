@@ -173,13 +173,13 @@ def _model_rules(
     body: Mapping[str, Any], can: Abilities, include: tuple[str, ...], upload: Upload, chunking: bool
 ) -> None:
     """Refuse the fields this model does not take. [UNVERIFIED] texts, except the diarize model's two."""
-    unsupported = []
+    unsupported = [] if can.granularities else ["timestamp_granularities"]
     if not can.hints:
         unsupported += ["keywords", "languages"]
     if not can.diarize:
         unsupported += ["known_speaker_names", "known_speaker_references"]
     else:
-        unsupported += ["prompt", "timestamp_granularities"] + (["include"] if include else [])
+        unsupported += ["prompt"] + (["include"] if include else [])
     for name in unsupported:
         if body.get(name) not in (None, "", []):
             raise errors.unsupported_parameter(name)
