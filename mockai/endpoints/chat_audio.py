@@ -41,9 +41,10 @@ NEEDS_AUDIO = "This model requires that either input content or output modality 
 
 
 def unsupported_content(kind: str) -> str:
-    """The 400 for a content part the model cannot read. Users pasted "This model does not support image_url
-    content." (param `messages[7].content`, code `invalid_value`) from an audio model relayed by Azure
-    (pollinations#2588); for `input_audio` on a text model the same form is [UNVERIFIED]."""
+    """The 400 for a content part the model cannot read. "This model does not support image_url content." is
+    what gpt-4o-audio-preview answers an image (users pasted it with param `messages[7].content` and code
+    `invalid_value`, pollinations#2588, and quote it in client code); for `input_audio` on a text model the
+    same form is [UNVERIFIED]: no paste of that refusal was found."""
     return f"This model does not support {kind} content."
 
 
