@@ -345,35 +345,28 @@ def test_translations_do_not_offer_diarized_json(client: openai.OpenAI) -> None:
     )
 
 
-# --- timestamps: whisper-1 only ----------------------------------------------------------------------
+# --- timestamps: whisper-1's verbose_json carries them ---------------------------------------------------
 
 
 @pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-transcribe"])
-def test_only_whisper_takes_timestamp_granularities(
+def test_the_json_models_take_timestamp_granularities_and_answer_without_timestamps(
     client: openai.OpenAI, state: MockState, model: str
 ) -> None:
+    # The spec names only the diarize model as refusing them; the others answer json, which has no timestamps.
     live_on(state, model)
-    with pytest.raises(openai.BadRequestError) as info:
-        client.audio.transcriptions.create(model=model, file=speech(), timestamp_granularities=["word"])
-    assert refused(info) == (
-        "Unsupported parameter: 'timestamp_granularities' is not supported with this model.",
-        "timestamp_granularities",
-        "unsupported_parameter",
-    )
+    result = client.audio.transcriptions.create(model=model, file=speech(), timestamp_granularities=["word"])
+    assert result.text and "words" not in result.model_dump(exclude_none=True)
 
 
 @pytest.mark.anyio
-async def test_the_async_client_gets_the_same_refusal_of_timestamps(aclient: openai.AsyncOpenAI) -> None:
+async def test_the_async_client_gets_the_same_answer_with_timestamps_asked(
+    aclient: openai.AsyncOpenAI,
+) -> None:
     async with aclient:  # closed in this test's event loop
-        with pytest.raises(openai.BadRequestError) as info:
-            await aclient.audio.transcriptions.create(
-                model="gpt-4o-transcribe", file=speech(), timestamp_granularities=["segment"]
-            )
-    assert refused(info) == (
-        "Unsupported parameter: 'timestamp_granularities' is not supported with this model.",
-        "timestamp_granularities",
-        "unsupported_parameter",
-    )
+        result = await aclient.audio.transcriptions.create(
+            model="gpt-4o-transcribe", file=speech(), timestamp_granularities=["segment"]
+        )
+    assert result.text and "segments" not in result.model_dump(exclude_none=True)
 
 
 def test_a_gpt_4o_model_names_verbose_json_first_when_asked_for_timestamps(client: openai.OpenAI) -> None:

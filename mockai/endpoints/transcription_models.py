@@ -18,8 +18,6 @@ class Abilities:
     """Usage counts tokens (else seconds of audio)."""
     stream: bool
     logprobs: bool
-    granularities: bool
-    """`timestamp_granularities` applies (with verbose_json)."""
     prompt: bool
     diarize: bool
     """Takes `known_speaker_*`, needs `chunking_strategy`, and labels speakers."""
@@ -27,13 +25,11 @@ class Abilities:
     """Takes `keywords` and `languages`, and answers the detected `languages`."""
 
 
-WHISPER = Abilities(
-    ("json", "text", "srt", "verbose_json", "vtt"), False, False, False, True, True, False, False
-)
-GPT_4O = Abilities(("json", "text"), True, True, True, False, True, False, False)
-DIARIZE = Abilities(("json", "text", "diarized_json"), False, True, False, False, False, True, False)
+WHISPER = Abilities(("json", "text", "srt", "verbose_json", "vtt"), False, False, False, True, False, False)
+GPT_4O = Abilities(("json", "text"), True, True, True, True, False, False)
+DIARIZE = Abilities(("json", "text", "diarized_json"), False, True, False, False, True, False)
 """Usage in seconds: the spec's diarized_json example reports `{"type": "duration", "seconds": 43}`."""
-GPT_TRANSCRIBE = Abilities(("json", "text"), False, True, False, False, True, False, True)
+GPT_TRANSCRIBE = Abilities(("json", "text"), False, True, False, True, False, True)
 """[UNVERIFIED] formats (the migration guide: "the new model returns JSON") and usage in seconds (priced per
 minute of audio)."""
 

@@ -173,12 +173,10 @@ def _model_rules(
     body: Mapping[str, Any], can: Abilities, include: tuple[str, ...], upload: Upload, chunking: bool
 ) -> None:
     """Refuse the fields this model does not take. [UNVERIFIED] texts, except the diarize model's two."""
-    # timestamp_granularities: whisper-1 only. The spec and SDK say it needs verbose_json (which only
-    # whisper-1 answers) and name the diarize model as refusing it. [UNVERIFIED] that the gpt-4o and
-    # gpt-transcribe models refuse it too: no paste found, and vercel/ai#8246 sends it with json to
-    # gpt-4o-transcribe, which hints the live API may ignore it there. Refusing keeps a test from passing
-    # where production might fail.
-    unsupported = [] if can.granularities else ["timestamp_granularities"]
+    # timestamp_granularities: the spec and SDK name only the diarize model as refusing it; the other gpt-4o
+    # and gpt-transcribe models answer json or text, which carry no timestamps, and take it without a word
+    # (vercel/ai#8246 sends it with json to gpt-4o-transcribe and gets its answer). [UNVERIFIED] the text.
+    unsupported = ["timestamp_granularities"] if can.diarize else []
     if not can.hints:
         unsupported += ["keywords", "languages"]
     if not can.diarize:
