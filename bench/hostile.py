@@ -177,6 +177,14 @@ CLASSES = [
         ).encode(),
     ),
     Hostile(
+        "chat-10MB-one-piece",
+        "POST",
+        "/v1/chat/completions",
+        lambda: json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": MIXED_WORD[:10_400_000]}]}
+        ).encode(),
+    ),
+    Hostile(
         "chat-3MB-tabs-spaces",
         "POST",
         "/v1/chat/completions",
