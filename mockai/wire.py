@@ -161,39 +161,48 @@ async def send_stream(
         _NEVER if n is None else n for n in (plan.cut_after, plan.error_after, plan.malformed_after)
     )
     first_fault = min(cut, fail, garble)
+    held: list[bytes] = []  # unpaced events, sent STREAM_BATCH bytes at a time
+    size = 0
     try:
         for i, event in enumerate(events):
             if i >= first_fault:
+                head = b"".join(held)
                 if i >= cut:
                     # Returning without the final body message makes the server drop the connection mid-body.
+                    if head:
+                        await send({"type": "http.response.body", "body": head, "more_body": True})
                     return "cut"
                 if i >= fail:
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": event_bytes(error or {}, named),
-                            "more_body": False,
-                        }
-                    )
+                    tail = event_bytes(error or {}, named)
+                    await send({"type": "http.response.body", "body": head + tail, "more_body": False})
                     return "error"
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b'data: {"id": "chatcmpl-broken", "choices": [\n\n',
-                        "more_body": False,
-                    }
-                )
+                await send({"type": "http.response.body", "body": head + MALFORMED, "more_body": False})
                 return "malformed"
-            await send({"type": "http.response.body", "body": event_bytes(event, named), "more_body": True})
+            data = event_bytes(event, named)
             if pace:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
                 await asyncio.sleep(max(1, plan.chunk_tokens) / pace)
                 if gone.is_set():
                     return "disconnected"
-        await send({"type": "http.response.body", "body": DONE if done else b"", "more_body": False})
+                continue
+            held.append(data)
+            size += len(data)
+            if size >= STREAM_BATCH:
+                await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
+                held, size = [], 0
+        last = b"".join(held) + (DONE if done else b"")
+        await send({"type": "http.response.body", "body": last, "more_body": False})
         return "done"
     finally:
         if watcher is not None:
             watcher.cancel()
+
+
+STREAM_BATCH = 64 * 1024
+"""Bytes of unpaced SSE events handed to the server at once: the same bytes in fewer, larger body messages
+(an unpaced stream leaves in one write anyway; see mockai.server.protocol)."""
+MALFORMED = b'data: {"id": "chatcmpl-broken", "choices": [\n\n'
+"""What a scripted `malformed_after` sends instead of the next event: broken JSON, then the end."""
 
 
 async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
