@@ -73,6 +73,13 @@ def _file(name: str, text: str) -> Callable[[httpx.Client, Path], None]:
     return setup
 
 
+def _full_journal(http: httpx.Client, folder: Path) -> None:
+    """Fill the journal to its byte bound with 1 MB bodies (each kept as a 1 MiB marker)."""
+    big = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi " * 350_000}]})
+    for _ in range(130):
+        http.post("/v1/chat/completions", content=big, headers={"content-type": "application/json"})
+
+
 CLASSES = [
     # class 1: unbounded generation
     Hostile(
@@ -192,6 +199,7 @@ CLASSES = [
             {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": " \t" * 1_500_000}]}
         ).encode(),
     ),
+    Hostile("journal-128MB-listing", "GET", "/_mockai/requests", setup=_full_journal),
     Hostile("header-30MB", "POST", "/v1/chat/completions", chat, headers={"x-pad": "p" * 30_000_000}),
 ]
 

@@ -68,7 +68,18 @@ async def requests(state: MockState, ex: Exchange) -> None:
     query = parse_qs(ex.query, keep_blank_values=True)
     after, limit = _whole(query, "after", 0), _whole(query, "limit", None)
     entries, more = state.journal.page(after or 0, limit)
-    await _reply(ex, {"object": "list", "data": [e.as_json() for e in entries], "has_more": more})
+
+    def listing() -> bytes:
+        return json_bytes({"object": "list", "data": [e.as_json() for e in entries], "has_more": more})
+
+    # Up to journal_bytes (128 MiB) of entries: a large page is built in a worker thread, off the loop.
+    large = state.journal.bytes > LARGE_PAGE and (limit is None or limit > 100)
+    data = await asyncio.to_thread(listing) if large else listing()
+    await send_body(ex.answer(), 200, JSON, data, ex.headers_out({}))
+
+
+LARGE_PAGE = 4 * 1024 * 1024
+"""Journal bytes past which an unpaged `GET /_mockai/requests` is serialised in a worker thread."""
 
 
 def _whole(query: dict[str, list[str]], name: str, default: int | None) -> int | None:
