@@ -10,6 +10,7 @@ request is new pays one hash per miss and keeps nothing alive. Values must be im
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -24,8 +25,10 @@ class Memo(Generic[K, V]):
     """Every memo made, for `clear_all`."""
 
     def __init__(self, entries: int, size: int, size_of: Callable[[K], int]) -> None:
-        self._items: dict[K, tuple[V, int]] = {}
-        self._seen: dict[int, None] = {}
+        # OrderedDicts, not dicts: evicting the oldest of a dict (`del d[next(iter(d))]`) scans past every
+        # slot deleted before it, some 9 us a put once a memo is full of distinct keys; popitem is O(1).
+        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._seen: OrderedDict[int, None] = OrderedDict()
         self._entries = entries
         self._size = size
         self._size_of = size_of
@@ -50,7 +53,7 @@ class Memo(Generic[K, V]):
             if h not in seen:
                 seen[h] = None
                 if len(seen) > 4 * self._entries:
-                    del seen[next(iter(seen))]
+                    seen.popitem(last=False)
                 return value
             items = self._items
             old = items.pop(key, None)
@@ -59,8 +62,7 @@ class Memo(Generic[K, V]):
             items[key] = (value, cost)
             self._held += cost
             while len(items) > self._entries or self._held > self._size:
-                oldest = next(iter(items))
-                self._held -= items.pop(oldest)[1]
+                self._held -= items.popitem(last=False)[1][1]
         return value
 
     def clear(self) -> None:
