@@ -62,9 +62,9 @@ OVERALL_TOKEN_FLOOR = 95
 """prompt_tokens over every case whose count is knowable offline (all but `ungated-media`)."""
 
 EXTRA = Path(__file__).parent / "data" / "real-traffic-extra.jsonl"
-"""More recorded requests in the same format (pydantic-ai, llm, dd-trace-py, openllmetry cassettes; `source` given),
-transcribed by hand from their public cassettes to check that the counting rules generalise. Their
-`response` is not transcribed (""), so only prompt_tokens is compared."""
+"""More recorded requests in the same format, transcribed by hand from public cassettes (pydantic-ai, llm,
+dd-trace-py, openllmetry; each `source` given) to check that the counting rules generalise. Their `response`
+is not transcribed (""), so only prompt_tokens is compared."""
 
 EXTRA_TOKEN_FLOORS = {"chat-json-schema": 100, "chat-text": 100, "chat-text-reasoning": 100, "chat-tools": 34}
 
