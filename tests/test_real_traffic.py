@@ -61,6 +61,13 @@ SHAPE_FLOORS = {
 OVERALL_TOKEN_FLOOR = 95
 """prompt_tokens over every case whose count is knowable offline (all but `ungated-media`)."""
 
+EXTRA = Path(__file__).parent / "data" / "real-traffic-extra.jsonl"
+"""More recorded requests in the same format, transcribed by hand from public cassettes (pydantic-ai, llm,
+dd-trace-py, openllmetry; each `source` given) to check that the counting rules generalise. Their `response`
+is not transcribed (""), so only prompt_tokens is compared."""
+
+EXTRA_TOKEN_FLOORS = {"chat-json-schema": 100, "chat-text": 100, "chat-text-reasoning": 100, "chat-tools": 34}
+
 
 @dataclass
 class Outcome:
@@ -216,6 +223,20 @@ def test_prompt_tokens_match_the_live_api_per_category(tallies: dict[str, Tally]
 def test_prompt_tokens_match_overall(tallies: dict[str, Tally]) -> None:
     known = [t for n, t in tallies.items() if n != "ungated-media"]
     assert percent(sum(t.tokens for t in known), sum(t.cases for t in known)) >= OVERALL_TOKEN_FLOOR
+
+
+@pytest.fixture(scope="module")
+def extra_tallies() -> dict[str, Tally]:
+    result = measure(load_cases(EXTRA))
+    print("\n" + table(result))
+    return result
+
+
+@pytest.mark.parametrize("category", sorted(EXTRA_TOKEN_FLOORS))
+def test_prompt_tokens_on_more_recordings(extra_tallies: dict[str, Tally], category: str) -> None:
+    tally = extra_tallies[category]
+    rate = percent(tally.tokens, tally.cases)
+    assert rate >= EXTRA_TOKEN_FLOORS[category], "\n".join(m for m in tally.misses if m.startswith("tokens"))
 
 
 @pytest.mark.parametrize("category", sorted(SHAPE_FLOORS))
