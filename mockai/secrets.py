@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from mockai.memo import Memo
-
 SECRET_HEADERS = frozenset(
     {
         "authorization",
@@ -58,24 +56,8 @@ def mask_secret(secret: str) -> str:
 
 
 def mask_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
-    """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`), read-only.
-
-    Memoised (bounded) and shared: a client sends the same headers with every request, and the journal
-    keeps one mapping for all of them."""
-    key = tuple(headers.items())
-    found = _MASKED.get(key)
-    if found is None:
-        found = _MASKED.put(key, MappingProxyType(_mask_headers(headers)))
-    return found
-
-
-_MASKED: Memo[tuple[tuple[str, str], ...], Mapping[str, str]] = Memo(
-    entries=1024, size=1_000_000, size_of=lambda key: sum(len(k) + len(v) for k, v in key)
-)
-"""Bounded: 1,024 header sets and 1 M characters of them at most. Values are read-only views."""
-
-
-def _mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with secrets masked the way OpenAI masks keys (`sk-abcde***...wxyz`), read-only: the journal
+    shares one mapping among the requests that sent these headers (mockai.server.exchange memoises it)."""
     out = {}
     for name, value in headers.items():
         lower = name.lower()
@@ -85,4 +67,4 @@ def _mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
             out[lower] = f"{scheme} {mask_secret(token)}" if bearer else mask_secret(value)
         else:
             out[lower] = value
-    return out
+    return MappingProxyType(out)

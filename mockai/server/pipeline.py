@@ -23,6 +23,7 @@ import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -432,15 +433,11 @@ async def send_error(
     await send_body(ex.answer(), exc.status, content_type, data, headers)
 
 
+@lru_cache(maxsize=1024)
 def _source_only(source: str) -> Mapping[str, Any]:
-    """The journal's `reply` of an answer that is not an error: one read-only mapping per source, shared."""
-    if len(_SOURCES) >= 1024:
-        _SOURCES.clear()  # rule sources come from files: bounded anyway, but never without end
-    found = _SOURCES[source] = MappingProxyType({"source": source})
-    return found
-
-
-_SOURCES: dict[str, Mapping[str, Any]] = {}
+    """The journal's `reply` of an answer that is not an error: one read-only mapping per source, shared
+    (bounded: rule sources come from files, but never without end)."""
+    return MappingProxyType({"source": source})
 
 
 def journal(
@@ -456,7 +453,7 @@ def journal(
     if ex.path.startswith("/_mockai/"):
         return
     if error is None and why is None:
-        reply: Mapping[str, Any] = _SOURCES.get(source) or _source_only(source)
+        reply: Mapping[str, Any] = _source_only(source)
     else:
         reply = {"source": source}
         if error is not None:
