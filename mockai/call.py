@@ -8,7 +8,7 @@ once per request after validation, so nothing downstream re-parses the body.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,16 @@ def content_text(content: Any) -> str:
             if isinstance(part, dict) and isinstance(part.get("text"), str)
         )
     return ""
+
+
+def parts_of(messages: Iterable[Any], kind: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """(message index, part) for each content part of type `kind` (`image_url`, `input_audio`...)."""
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, Mapping) and part.get("type") == kind:
+                    yield i, part
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockai import errors
+from mockai.call import parts_of
 from mockai.endpoints import audio_probe
 from mockai.endpoints.speech import voice_of
 from mockai.endpoints.validate import invalid_enum
@@ -117,45 +118,34 @@ def _modalities(value: Any) -> tuple[str, ...]:
 def _refuse_parts(messages: list[Any], kind: str) -> None:
     """OpenAI's 400 naming the first message with a `kind` part: audio models read no images, the others no
     audio."""
-    for i, m in enumerate(messages):
-        parts = m.get("content") if isinstance(m, dict) else None
-        if isinstance(parts, list) and any(isinstance(p, dict) and p.get("type") == kind for p in parts):
-            raise errors.OpenAIError(
-                400, unsupported_content(kind), param=f"messages[{i}].content", code="invalid_value"
-            )
+    for i, _ in parts_of(messages, kind):
+        raise errors.OpenAIError(
+            400, unsupported_content(kind), param=f"messages[{i}].content", code="invalid_value"
+        )
 
 
 def has_input_audio(messages: list[Any]) -> bool:
     """Whether any message holds an `input_audio` part."""
-    return any(
-        isinstance(part, dict) and part.get("type") == "input_audio"
-        for m in messages
-        if isinstance(m, dict) and isinstance(m.get("content"), list)
-        for part in m["content"]
-    )
+    return next(parts_of(messages, "input_audio"), None) is not None
 
 
 def input_audio_tokens(messages: list[Any]) -> int:
     """Prompt tokens of the `input_audio` parts: their seconds (read from the audio's headers, else estimated
     from its size) at INPUT_TOKENS_PER_SECOND each."""
     total = 0
-    for m in messages:
-        parts = m.get("content") if isinstance(m, dict) else None
-        for part in parts if isinstance(parts, list) else ():
-            if not isinstance(part, dict) or part.get("type") != "input_audio":
-                continue
-            audio = part.get("input_audio")
-            if not isinstance(audio, dict):
-                continue
-            data = audio.get("data")
-            try:
-                raw = base64.b64decode(data if isinstance(data, str) else "", validate=False)
-            except (binascii.Error, ValueError):
-                raw = b""
-            seconds = audio_probe.probe(raw, f"a.{audio.get('format')}").duration
-            if seconds is None or seconds * 8 > len(raw):
-                seconds = len(raw) / ESTIMATED_BYTES_PER_SECOND
-            total += math.ceil(seconds * INPUT_TOKENS_PER_SECOND)
+    for _, part in parts_of(messages, "input_audio"):
+        audio = part.get("input_audio")
+        if not isinstance(audio, dict):
+            continue
+        data = audio.get("data")
+        try:
+            raw = base64.b64decode(data if isinstance(data, str) else "", validate=False)
+        except (binascii.Error, ValueError):
+            raw = b""
+        seconds = audio_probe.probe(raw, f"a.{audio.get('format')}").duration
+        if seconds is None or seconds * 8 > len(raw):
+            seconds = len(raw) / ESTIMATED_BYTES_PER_SECOND
+        total += math.ceil(seconds * INPUT_TOKENS_PER_SECOND)
     return total
 
 

@@ -18,6 +18,8 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from mockai.call import parts_of
+
 T = TypeVar("T")
 
 LINKED_SIZE = (1024, 1024)
@@ -47,17 +49,12 @@ MAX_PATCHES = 1536
 def prompt_tokens(model_id: str, messages: Iterable[Any]) -> int:
     """Tokens of every image part in the messages, for this model."""
     total = 0
-    for message in messages:
-        content = message.get("content") if isinstance(message, Mapping) else None
-        if not isinstance(content, list):
-            continue
-        for part in content:
-            if isinstance(part, Mapping) and part.get("type") == "image_url":
-                image = part.get("image_url")
-                image = image if isinstance(image, Mapping) else {}
-                url, detail = image.get("url"), image.get("detail")
-                size = size_of_url(url) if isinstance(url, str) else None
-                total += image_tokens(model_id, *(size or LINKED_SIZE), detail=detail)
+    for _, part in parts_of(messages, "image_url"):
+        image = part.get("image_url")
+        image = image if isinstance(image, Mapping) else {}
+        url, detail = image.get("url"), image.get("detail")
+        size = size_of_url(url) if isinstance(url, str) else None
+        total += image_tokens(model_id, *(size or LINKED_SIZE), detail=detail)
     return total
 
 
