@@ -158,17 +158,18 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     heard = chat_audio.input_audio_tokens(messages) if "audio" in model.traits else 0
     prompt += heard
     system = next(
-        (m["role"] for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")),
-        None,
+        (m for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")), None
     )
-    prompt += tool_prompt.response_format_count(model.encoding, response_format, system=system)
+    if model.harmony or not functions:
+        role = system["role"] if system else None
+        prompt += tool_prompt.response_format_count(model.encoding, response_format, system=role)
     fn_tokens = tool_prompt.count(
         model.encoding,
         functions,
-        system=system,
+        system=None if system is None else tool_prompt.text_of(system.get("content")),
         harmony=model.harmony,
         forced_name=forced not in (None, "*"),
-        model_id=model.id,
+        response_format=response_format,
     )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(

@@ -166,7 +166,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     fn_tokens = tool_prompt.count(
         resolved.model.encoding,
         functions,
-        system="developer" if instructions else None,
+        system=instructions if isinstance(instructions, str) and instructions else None,
         harmony=resolved.model.harmony,
         forced_name=forced not in (None, "*"),
     )

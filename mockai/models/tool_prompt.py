@@ -42,10 +42,10 @@ def render(functions: Iterable[Mapping[str, Any]]) -> str:
 
 
 def _properties(schema: Mapping[str, Any], indent: str, depth: int) -> str:
-    """One line per property, after its comments: `// Title:` (pydantic's `title`), then `// description`
-    and `// Examples:`. [UNVERIFIED] the title line's exact text: fitted on the recorded counts of two
-    requests (a `// Title` line with a colon is the rendering that matches both); `default` is not written
-    (a recorded `default: false` costs nothing), unlike in the harmony library's renderer.
+    """One line per property, after its comments: pydantic's `title` as `// Title` and an empty `//` line
+    (the harmony library's renderer writes it so; both recorded requests with titles agree), then
+    `// description` and `// Examples:`. `default` is not written (a recorded `default: false` costs
+    nothing), unlike in the harmony library's renderer.
     """
     required = schema.get("required")
     required = set(required) if isinstance(required, list) else set()
@@ -55,7 +55,7 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int) -> str:
         prop = prop if isinstance(prop, Mapping) else {}
         title = prop.get("title")
         if isinstance(title, str) and title:
-            out += f"{indent}// {title}:\n"
+            out += f"{indent}// {title}\n{indent}//\n"
         description = prop.get("description")
         if isinstance(description, str):
             out += f"{indent}// {description}\n"
@@ -101,6 +101,10 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int) -> str:
     return "any"
 
 
+TOOLS_HEADER = "# Tools\n\n## functions\n\n"
+"""What precedes the namespace in the system message that carries it."""
+
+
 def count(
     encoding: str,
     functions: Sequence[Mapping[str, Any]],
@@ -108,40 +112,68 @@ def count(
     system: str | None,
     harmony: bool,
     forced_name: bool,
-    model_id: str = "",
+    response_format: Mapping[str, Any] | None = None,
 ) -> int:
     """Tokens the definitions add to a prompt (0 without any).
 
-    cl100k models: the namespace plus 9, 4 fewer when a system message takes the definitions in.
-    o200k models: plus 8 (7 on the gpt-4.1 family: [UNVERIFIED], both recorded gpt-4.1 requests with tools
-    are one lower than gpt-4o's rule), 3 fewer with a system or developer message. `system` is the role of the
-    request's first system or developer message, None without one. Outside the harmony format, a strict
-    function with an integer parameter costs one token fewer than its rendering (`_strict_integers`).
-    Harmony models (gpt-5 family, o-series): plus 90 for the developer message that holds them, 1 fewer
-    when `tool_choice` names a function.
+    Outside the harmony format the definitions are a `# Tools` section of the system message: appended
+    after a blank line to the request's first system or developer message (`system`, its text), or a
+    system message of their own without one. They are tokenized with that text, so what they cost
+    depends on how the message ends. A `json_schema` response format then follows as a `# Response
+    Formats` section (`_format_section`). Then, fitted on recorded traffic: 1 token fewer on cl100k models
+    and 2 fewer on o200k models than the text; 1 fewer when a function has an `integer` parameter and 1
+    more when no function has parameters ([UNVERIFIED] both: no mechanism found; they hold on every
+    recorded request with such functions but three).
+    Harmony models (gpt-5 family, o-series): the namespace plus 90 for the developer message that holds
+    them, 1 fewer when `tool_choice` names a function.
     """
     if not functions:
         return 0
-    text = tokens.count(encoding, render(functions))
     if harmony:
-        return text + 90 - (1 if forced_name else 0)
-    text -= sum(1 for fn in functions if _strict_integers(fn))
-    if encoding == "cl100k_base":
-        return text + 9 - (4 if system else 0)
-    framing = 7 if model_id.startswith("gpt-4.1") else 8
-    return text + framing - (3 if system else 0)
+        return tokens.count(encoding, render(functions)) + 90 - (1 if forced_name else 0)
+    section = TOOLS_HEADER + render(functions)
+    if response_format is not None and response_format.get("type") == "json_schema":
+        section += "\n\n" + _format_section(response_format)
+    if system is None:
+        text = 4 + tokens.count(encoding, section)
+    else:
+        text = tokens.count(encoding, f"{system}\n\n{section}") - tokens.count(encoding, system)
+    text += -1 if encoding == "cl100k_base" else -2
+    if any(_has_integer(fn) for fn in functions):
+        text -= 1
+    if all(not _properties_of(fn) for fn in functions):
+        text += 1
+    return text
 
 
-def _strict_integers(function: Mapping[str, Any]) -> bool:
-    """True for a strict function with an `integer` parameter. [UNVERIFIED] the cause: gpt-4o counted one
-    token fewer per such function in both recordings that hold one (three functions in all: `x: integer`
-    alone, two integers beside it), where strict functions with string or number parameters cost their
-    rendering, as do non-strict ones with integers; "integer" and "number" cost the same token."""
+def _format_section(response_format: Mapping[str, Any]) -> str:
+    """A `json_schema` response format as the system message writes it beside tools: its name, its
+    description as a comment, and its schema as compact JSON without `additionalProperties` and
+    `required` ([UNVERIFIED]: the text that matches both recorded requests with tools and a schema;
+    without tools the full schema counts, `response_format_count`)."""
+    spec = response_format.get("json_schema")
+    spec = spec if isinstance(spec, Mapping) else {}
+    description = spec.get("description")
+    comment = f"// {description}\n" if isinstance(description, str) and description else ""
+    schema = spec.get("schema")
+    lean = _without(schema if isinstance(schema, Mapping) else {}, ("additionalProperties", "required"), 0)
+    return f"# Response Formats\n\n## {spec.get('name') or ''}\n\n{comment}" + json.dumps(
+        lean, separators=(",", ":")
+    )
+
+
+def _properties_of(function: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A function's top-level parameter schemas (empty when it takes none)."""
     params = function.get("parameters")
     props = params.get("properties") if isinstance(params, Mapping) else None
-    if function.get("strict") is not True or not isinstance(props, Mapping):
-        return False
-    return any(isinstance(p, Mapping) and p.get("type") == "integer" for p in props.values())
+    return props if isinstance(props, Mapping) else {}
+
+
+def _has_integer(function: Mapping[str, Any]) -> bool:
+    """True for a function with a top-level `integer` parameter."""
+    return any(
+        isinstance(p, Mapping) and p.get("type") == "integer" for p in _properties_of(function).values()
+    )
 
 
 def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
@@ -196,7 +228,7 @@ def history_cost(
     if not calls:
         call_id = message.get("tool_call_id")
         name = names.get(call_id, "") if isinstance(call_id, str) else str(message.get("name") or "")
-        content = _text(message.get("content"))
+        content = text_of(message.get("content"))
         if isinstance(call_id, str) and call_id in parallel:
             return 3 + tokens.count(encoding, json.dumps(content))
         if harmony:
@@ -254,7 +286,7 @@ def _compact(arguments: str) -> str:
         return arguments
 
 
-def _text(content: Any) -> str:
+def text_of(content: Any) -> str:
     """A message's text: a string as is, the text parts of a list joined."""
     if isinstance(content, str):
         return content
@@ -265,7 +297,8 @@ def _text(content: Any) -> str:
 
 
 def response_format_count(encoding: str, response_format: Mapping[str, Any], *, system: str | None) -> int:
-    """Tokens a `json_schema` response format adds (0 for the others), derived from recorded traffic.
+    """Tokens a `json_schema` response format adds without tools (0 for the others), derived from recorded
+    traffic (beside tools, `count` writes it with them).
 
     The schema enters as compact JSON without its `title` keywords, after its name and 15 tokens of
     framing; 4 fewer when a system or developer message takes it in. [UNVERIFIED] the format's own
@@ -276,25 +309,27 @@ def response_format_count(encoding: str, response_format: Mapping[str, Any], *, 
     spec = response_format.get("json_schema")
     spec = spec if isinstance(spec, Mapping) else {}
     schema = spec.get("schema")
-    text = json.dumps(_untitled(schema if isinstance(schema, Mapping) else {}, 0), separators=(",", ":"))
+    text = json.dumps(
+        _without(schema if isinstance(schema, Mapping) else {}, ("title",), 0), separators=(",", ":")
+    )
     name = str(spec.get("name") or "")
     return tokens.count(encoding, text) + tokens.count(encoding, name) + 15 - (4 if system else 0)
 
 
-def _untitled(schema: Any, depth: int) -> Any:
-    """A schema without its `title` keywords (a property called "title" stays)."""
+def _without(schema: Any, keywords: tuple[str, ...], depth: int) -> Any:
+    """A schema without the given keywords (a property of the same name stays)."""
     if depth > MAX_DEPTH or not isinstance(schema, Mapping):
         return schema
     out: dict[str, Any] = {}
     for key, value in schema.items():
-        if key == "title":
+        if key in keywords:
             continue
         if key in ("properties", "$defs", "definitions") and isinstance(value, Mapping):
-            out[key] = {k: _untitled(v, depth + 1) for k, v in value.items()}
+            out[key] = {k: _without(v, keywords, depth + 1) for k, v in value.items()}
         elif isinstance(value, Mapping):
-            out[key] = _untitled(value, depth + 1)
+            out[key] = _without(value, keywords, depth + 1)
         elif isinstance(value, list):
-            out[key] = [_untitled(v, depth + 1) for v in value]
+            out[key] = [_without(v, keywords, depth + 1) for v in value]
         else:
             out[key] = value
     return out
