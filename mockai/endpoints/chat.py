@@ -122,12 +122,10 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     max_param = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"
     if max_tokens is not None and resolved.model.max_output and max_tokens > resolved.model.max_output:
-        raise errors.OpenAIError(
-            400,
+        raise errors.invalid_value(
+            max_param,
             f"max_tokens is too large: {max_tokens}. This model supports at most {resolved.model.max_output} "
             f"completion tokens, whereas you provided {max_tokens}.",
-            param=max_param,
-            code="invalid_value",
         )
     top = body.get("top_logprobs")
     if top is not None and not body.get("logprobs"):
@@ -318,12 +316,10 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
         name = (picked or {}).get("name")
         param = "tool_choice" if tools else "function_call"
         if name not in names:
-            raise errors.OpenAIError(
-                400,
+            raise errors.invalid_value(
+                param,
                 f"Invalid value for '{param}': no function named '{name}' was specified in the "
                 f"'{'tools' if tools else 'functions'}' parameter.",
-                param=param,
-                code="invalid_value",
             )
         mode, forced = "forced", name
     return defs, legacy, forced, mode

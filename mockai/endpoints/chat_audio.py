@@ -70,7 +70,7 @@ def check(body: Mapping[str, Any], model: Model) -> AudioOut | None:
     if "audio" not in modalities:
         if "audio" in model.traits and not has_input_audio(body["messages"]):
             # Users pasted this one (LibreChat#5208, openrouter via truefoundry/models#822).
-            raise errors.OpenAIError(400, NEEDS_AUDIO, param="model", code="invalid_value")
+            raise errors.invalid_value("model", NEEDS_AUDIO)
         return None
     if "audio" not in model.traits:
         # [UNVERIFIED] text: the validator's "Unsupported value" form, as for `audio.format` with a stream.
@@ -119,9 +119,7 @@ def _refuse_parts(messages: list[Any], kind: str) -> None:
     """OpenAI's 400 naming the first message with a `kind` part: audio models read no images, the others no
     audio."""
     for i, _ in parts_of(messages, kind):
-        raise errors.OpenAIError(
-            400, unsupported_content(kind), param=f"messages[{i}].content", code="invalid_value"
-        )
+        raise errors.invalid_value(f"messages[{i}].content", unsupported_content(kind))
 
 
 def has_input_audio(messages: list[Any]) -> bool:

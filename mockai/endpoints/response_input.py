@@ -181,11 +181,9 @@ def tools(
             name = choice.get("name")
             if name not in names:
                 # [UNVERIFIED] wording.
-                raise errors.OpenAIError(
-                    400,
+                raise errors.invalid_value(
+                    "tool_choice",
                     f"Tool choice 'function' with name '{name}' not found in 'tools' parameter.",
-                    param="tool_choice",
-                    code="invalid_value",
                 )
             mode, forced = "forced", name
         elif kind == "allowed_tools":
@@ -193,12 +191,7 @@ def tools(
             forced = "*" if mode == "forced" else None
         elif kind not in hosted:
             # [UNVERIFIED] wording.
-            raise errors.OpenAIError(
-                400,
-                f"Tool choice '{kind}' not found in 'tools' parameter.",
-                param="tool_choice",
-                code="invalid_value",
-            )
+            raise errors.invalid_value("tool_choice", f"Tool choice '{kind}' not found in 'tools' parameter.")
         else:
             mode = "none"  # a forced hosted tool: mockai answers with text
     return defs, forced, mode

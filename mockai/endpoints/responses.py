@@ -173,12 +173,10 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     max_out = body.get("max_output_tokens")
     if max_out is not None and resolved.model.max_output and max_out > resolved.model.max_output:
         # [UNVERIFIED] wording, after chat's.
-        raise errors.OpenAIError(
-            400,
+        raise errors.invalid_value(
+            "max_output_tokens",
             f"max_output_tokens is too large: {max_out}. This model supports at most "
             f"{resolved.model.max_output} output tokens, whereas you provided {max_out}.",
-            param="max_output_tokens",
-            code="invalid_value",
         )
     history, input_tokens = _fit(
         resolved, history, items, instructions, fn_tokens, max_out, body.get("truncation") == "auto"

@@ -127,12 +127,10 @@ def voice_of(value: Any, param: str) -> str:
         voice_id = value.get("id")
         if set(value) != {"id"} or not isinstance(voice_id, str) or not voice_id:
             # [UNVERIFIED] wording for a malformed custom voice.
-            raise errors.OpenAIError(
-                400,
+            raise errors.invalid_value(
+                param,
                 f"Invalid '{param}': a custom voice is an object with one key, 'id', e.g. {{\"id\": "
                 '"voice_1234"}.',
-                param=param,
-                code="invalid_value",
             )
         return voice_id
     if value not in VOICES:

@@ -188,11 +188,8 @@ def _model_rules(
             raise errors.unsupported_parameter(name)
     if can.diarize and not chunking:
         # Users pasted it (riffado#101, litellm#18125): refused whatever the audio's length.
-        raise errors.OpenAIError(
-            400,
-            "chunking_strategy is required for diarization models",
-            param="chunking_strategy",
-            code="invalid_value",
+        raise errors.invalid_value(
+            "chunking_strategy", "chunking_strategy is required for diarization models"
         )
     if can.diarize and upload.duration > DIARIZE_MAX_SECONDS:
         # Users pasted it (murtaza-nasir/speakr#168): the seconds with six decimals.
@@ -270,11 +267,8 @@ def _upload(file: Mapping[str, Any]) -> Upload:
     size = int(file.get("size") or 0)
     if size == 0:
         # [UNVERIFIED] param and code; the message is the one OpenAI sends for audio it cannot decode.
-        raise errors.OpenAIError(
-            400,
-            "The audio file could not be decoded or its format is not supported.",
-            param="file",
-            code="invalid_value",
+        raise errors.invalid_value(
+            "file", "The audio file could not be decoded or its format is not supported."
         )
     probed = file.get("duration")
     duration = float(probed) if isinstance(probed, (int, float)) else None

@@ -158,9 +158,7 @@ def invalid_enum(name: str, value: Any, allowed: tuple[str, ...]) -> errors.Open
         if len(quoted) == 1
         else ", ".join(quoted[:-1]) + (", and " if len(quoted) > 2 else " and ") + quoted[-1]
     )
-    return errors.OpenAIError(
-        400, f"Invalid value: '{value}'. Supported values are: {listed}.", param=name, code="invalid_value"
-    )
+    return errors.invalid_value(name, f"Invalid value: '{value}'. Supported values are: {listed}.")
 
 
 def _num(value: float) -> str:
@@ -203,12 +201,10 @@ def check_logit_bias(value: Any, max_token: int) -> None:
                 400, f"Invalid key in 'logit_bias': {key}. Maximum value is {max_token}.", param="logit_bias"
             )
         if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not -100 <= bias <= 100:
-            raise errors.OpenAIError(
-                400,
+            raise errors.invalid_value(
+                "logit_bias",
                 f"Invalid value for 'logit_bias': bias value for token {key} must be a number between -100 "
                 f"and 100, but got {bias!r} instead.",
-                param="logit_bias",
-                code="invalid_value",
             )
 
 
@@ -217,11 +213,9 @@ def function_name(name: Any, where: str) -> str:
     if not isinstance(name, str):
         raise errors.missing_parameter(f"{where}.name")
     if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
-        raise errors.OpenAIError(
-            400,
+        raise errors.invalid_value(
+            f"{where}.name",
             f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
             "pattern '^[a-zA-Z0-9_-]+$'.",
-            param=f"{where}.name",
-            code="invalid_value",
         )
     return name

@@ -90,11 +90,8 @@ def _page(ex: Exchange, items: list[dict[str, Any]], default_order: str, key: st
     query = _query(ex)
     order = query.get("order", default_order)
     if order not in ("asc", "desc"):
-        raise errors.OpenAIError(
-            400,
-            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-            param="order",
-            code="invalid_value",
+        raise errors.invalid_value(
+            "order", f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'."
         )
     try:
         limit = int(query.get("limit", "20"))
@@ -102,11 +99,8 @@ def _page(ex: Exchange, items: list[dict[str, Any]], default_order: str, key: st
         raise errors.invalid_type("limit", "an integer", query.get("limit")) from None
     if not 1 <= limit <= 100:
         # [UNVERIFIED] wording for an out-of-range list limit.
-        raise errors.OpenAIError(
-            400,
-            f"Invalid 'limit': expected a value between 1 and 100, but got {limit} instead.",
-            param="limit",
-            code="invalid_value",
+        raise errors.invalid_value(
+            "limit", f"Invalid 'limit': expected a value between 1 and 100, but got {limit} instead."
         )
     ordered = items if order == "asc" else items[::-1]
     after = query.get("after")
