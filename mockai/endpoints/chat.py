@@ -158,13 +158,16 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     system = next(
         (m for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")), None
     )
-    if model.harmony or not functions:
-        role = system["role"] if system else None
-        prompt += tool_prompt.response_format_count(model.encoding, response_format, system=role)
+    prompt += tool_prompt.response_format_count(
+        model.encoding,
+        response_format,
+        system=system["role"] if system else None,
+        beside_tools=bool(functions) and not model.harmony,
+    )
     fn_tokens = tool_prompt.count(
         model.encoding,
         functions,
-        system=None if system is None else tool_prompt.text_of(system.get("content")),
+        system=None if system is None else shaping_text(system.get("content")),
         harmony=model.harmony,
         forced_name=forced not in (None, "*"),
         response_format=response_format,

@@ -32,8 +32,7 @@ def render(functions: Iterable[Mapping[str, Any]]) -> str:
             lines.append(f"// {description}")
         params = fn.get("parameters")
         name = fn.get("name")
-        props = params.get("properties") if isinstance(params, Mapping) else None
-        if isinstance(params, Mapping) and isinstance(props, Mapping) and props:
+        if isinstance(params, Mapping) and _properties_of(fn):
             lines.append(f"type {name} = (_: {_type(params, '', 0)}) => any;\n")
         else:
             lines.append(f"type {name} = () => any;\n")
@@ -228,7 +227,7 @@ def history_cost(
     if not calls:
         call_id = message.get("tool_call_id")
         name = names.get(call_id, "") if isinstance(call_id, str) else str(message.get("name") or "")
-        content = text_of(message.get("content"))
+        content = _text(message.get("content"))
         if isinstance(call_id, str) and call_id in parallel:
             return 3 + tokens.count(encoding, json.dumps(content))
         if harmony:
@@ -286,7 +285,7 @@ def _compact(arguments: str) -> str:
         return arguments
 
 
-def text_of(content: Any) -> str:
+def _text(content: Any) -> str:
     """A message's text: a string as is, the text parts of a list joined."""
     if isinstance(content, str):
         return content
@@ -296,15 +295,17 @@ def text_of(content: Any) -> str:
     return ""
 
 
-def response_format_count(encoding: str, response_format: Mapping[str, Any], *, system: str | None) -> int:
-    """Tokens a `json_schema` response format adds without tools (0 for the others), derived from recorded
-    traffic (beside tools, `count` writes it with them).
+def response_format_count(
+    encoding: str, response_format: Mapping[str, Any], *, system: str | None, beside_tools: bool = False
+) -> int:
+    """Tokens a `json_schema` response format adds (0 for the others), derived from recorded traffic;
+    0 too when it is `beside_tools` outside the harmony format, where `count` writes it with them.
 
     The schema enters as compact JSON without its `title` keywords, after its name and 15 tokens of
     framing; 4 fewer when a system or developer message takes it in. [UNVERIFIED] the format's own
     `description` is not counted: no recording carries one.
     """
-    if response_format.get("type") != "json_schema":
+    if response_format.get("type") != "json_schema" or beside_tools:
         return 0
     spec = response_format.get("json_schema")
     spec = spec if isinstance(spec, Mapping) else {}
