@@ -169,7 +169,9 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         functions,
         system=None if system is None else shaping_text(system.get("content")),
         harmony=model.harmony,
-        forced_name=forced not in (None, "*"),
+        forced=forced,
+        declined=mode == "none",
+        leading_system=bool(messages) and system is messages[0],
         response_format=response_format,
     )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)

@@ -168,7 +168,9 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         functions,
         system=instructions if isinstance(instructions, str) and instructions else None,
         harmony=resolved.model.harmony,
-        forced_name=forced not in (None, "*"),
+        forced=forced,
+        declined=mode == "none",
+        leading_system=isinstance(instructions, str) and bool(instructions),
     )
     max_out = body.get("max_output_tokens")
     if max_out is not None and resolved.model.max_output and max_out > resolved.model.max_output:

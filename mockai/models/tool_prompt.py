@@ -1,9 +1,10 @@
 """How a chat request's tool definitions enter the prompt, and what they cost in tokens.
 
 The API writes function definitions into the prompt as a TypeScript-like namespace (`namespace functions {
-... }`, one `type name = (_: {...}) => any;` per function, descriptions as `//` comments). The constants
-around it were derived from recorded live traffic (shared/reference/real-traffic): they depend on the
-model family (cl100k models, o200k models, and harmony-format models: the gpt-5 family and the o-series).
+... }`, one `type name = (_: {...}) => any;` per function, descriptions as `//` comments). The rendering
+and the constants around it were derived from recorded live traffic (shared/reference/real-traffic and
+tests/data) and published measurements: one rule for cl100k and o200k models, another for the harmony
+format (the gpt-5 family and the o-series).
 """
 
 from __future__ import annotations
@@ -18,63 +19,96 @@ MAX_DEPTH = 16
 """Nesting past this renders as `any`: a schema's depth is the client's, the rendering's budget is ours."""
 
 
-def render(functions: Iterable[Mapping[str, Any]]) -> str:
+def render(functions: Iterable[Mapping[str, Any]], *, harmony: bool = False) -> str:
     """The namespace text the definitions become.
 
-    A function without properties is `() => any`; its description is one `//` comment, written as given
-    (a multi-line description keeps its raw newlines: recorded counts match that, not `//` on every line).
+    A function without properties is `() => any`; its description is a `//` comment (`_comment`). The
+    `harmony` format writes it as one comment with its raw newlines, titles with an empty `//` line
+    after them, and every object on several lines: its count was fitted on that text.
     """
     parts = []
     for fn in functions:
-        lines = []
         description = fn.get("description")
+        head = ""
         if isinstance(description, str) and description:
-            lines.append(f"// {description}")
+            head = f"// {description}\n" if harmony else _comment(description, "")
         params = fn.get("parameters")
         name = fn.get("name")
         if isinstance(params, Mapping) and _properties_of(fn):
-            lines.append(f"type {name} = (_: {_type(params, '', 0)}) => any;\n")
+            parts.append(f"{head}type {name} = (_: {_type(params, '', 0, harmony)}) => any;\n")
         else:
-            lines.append(f"type {name} = () => any;\n")
-        parts.append("\n".join(lines))
+            parts.append(f"{head}type {name} = () => any;\n")
     return "namespace functions {\n\n" + "\n".join(parts) + "\n} // namespace functions"
 
 
-def _properties(schema: Mapping[str, Any], indent: str, depth: int) -> str:
-    """One line per property, after its comments: pydantic's `title` as `// Title` and an empty `//` line
-    (the harmony library's renderer writes it so; both recorded requests with titles agree), then
-    `// description` and `// Examples:`. `default` is not written (a recorded `default: false` costs
-    nothing), unlike in the harmony library's renderer.
+def _comment(text: str, indent: str) -> str:
+    """A description as `//` lines: one per line of the text, without trailing spaces; a blank line stays
+    blank. (Derived from recorded counts: a multi-line docstring, and descriptions that end in a space.)"""
+    return "".join(
+        (f"{indent}// {line}".rstrip() if line.strip() else line) + "\n" for line in text.split("\n")
+    )
+
+
+def _commented(prop: Mapping[str, Any]) -> bool:
+    """True when a property carries a comment: a title, a description or examples."""
+    return any(prop.get(key) for key in ("title", "description", "examples"))
+
+
+def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
+    """The properties of an object, as its type's body.
+
+    Without any comment they fit on one line, `{ a: number, b?: string }` (the recorded counts of every
+    uncommented function agree, pamelafox's measured nested objects too). Otherwise one line per property
+    after its comments: pydantic's `title` as `// Title`, its description (`_comment`), then
+    `// Examples:`. `default` is not written (a recorded `default: false` costs nothing).
     """
     required = schema.get("required")
     required = set(required) if isinstance(required, list) else set()
     props = schema.get("properties")
-    out = ""
-    for key, prop in (props if isinstance(props, Mapping) else {}).items():
-        prop = prop if isinstance(prop, Mapping) else {}
+    fields = [
+        (key, prop if isinstance(prop, Mapping) else {})
+        for key, prop in (props if isinstance(props, Mapping) else {}).items()
+    ]
+    if not harmony and not any(_commented(prop) for _, prop in fields):
+        inner = ", ".join(
+            f"{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, harmony)}"
+            for key, prop in fields
+        )
+        return "{ " + inner + " }" if inner else "{}"
+    out = "{\n"
+    for key, prop in fields:
         title = prop.get("title")
         if isinstance(title, str) and title:
-            out += f"{indent}// {title}\n{indent}//\n"
+            out += f"{indent}// {title}\n" + (f"{indent}//\n" if harmony else "")
         description = prop.get("description")
-        if isinstance(description, str):
-            out += f"{indent}// {description}\n"
+        if isinstance(description, str) and description:
+            out += f"{indent}// {description}\n" if harmony else _comment(description, indent)
         examples = prop.get("examples")
         if isinstance(examples, list) and examples:
             out += f"{indent}// Examples:\n"
             out += "".join(f'{indent}// - "{e}"\n' for e in examples if isinstance(e, str))
-        optional = "" if key in required else "?"
-        kind = _type(prop, indent + "    ", depth + 1)
-        if prop.get("nullable") is True and "null" not in kind:
-            kind += " | null"
-        out += f"{indent}{key}{optional}: {kind},\n"
-    return out
+        out += f"{indent}{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, harmony)},\n"
+    return out + indent + "}"
 
 
-def _type(schema: Mapping[str, Any], indent: str, depth: int) -> str:
-    """A schema as a TypeScript type, following the public renderer of the harmony format: only string enums
-    become literal unions, `anyOf` is `any`, a list of types is joined without recursion, nested properties
+def _optional(key: str, required: set[Any]) -> str:
+    """TypeScript's mark of an optional property."""
+    return "" if key in required else "?"
+
+
+def _field(prop: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
+    """A property's type, `| null` added for an OpenAPI `nullable`."""
+    kind = _type(prop, indent, depth + 1, harmony)
+    if prop.get("nullable") is True and "null" not in kind:
+        kind += " | null"
+    return kind
+
+
+def _type(schema: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
+    """A schema as a TypeScript type, following the public renderer of the harmony format: enums become
+    literal unions, `anyOf` is `any`, a list of types is joined without recursion, nested properties
     indent by four spaces. A top-level `title` is a `// title` comment before the `{` ([UNVERIFIED]: fitted
-    on two recorded requests, as above)."""
+    on recorded requests, as above)."""
     if depth > MAX_DEPTH:
         return "any"
     kind = schema.get("type")
@@ -85,18 +119,20 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int) -> str:
     if kind == "object":
         title = schema.get("title")
         head = f"// {title}\n" if depth == 0 and isinstance(title, str) and title else ""
-        return head + "{\n" + _properties(schema, indent, depth) + indent + "}"
+        return head + _properties(schema, indent, depth, harmony)
+    enum = schema.get("enum")
+    enum = enum if isinstance(enum, list) else []
     if kind == "string":
-        enum = schema.get("enum")
-        values = [v for v in enum if isinstance(v, str)] if isinstance(enum, list) else []
+        values = [v for v in enum if isinstance(v, str)]
         return " | ".join(json.dumps(v) for v in values) if values else "string"
     if kind in ("number", "integer"):
-        return "number"
+        numbers = [v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool) and not harmony]
+        return " | ".join(json.dumps(v) for v in numbers) if numbers else "number"
     if kind == "boolean":
         return "boolean"
     if kind == "array":
         items = schema.get("items")
-        return f"{_type(items, indent, depth + 1)}[]" if isinstance(items, Mapping) else "Array<any>"
+        return f"{_type(items, indent, depth + 1, harmony)}[]" if isinstance(items, Mapping) else "Array<any>"
     return "any"
 
 
@@ -110,7 +146,9 @@ def count(
     *,
     system: str | None,
     harmony: bool,
-    forced_name: bool,
+    forced: str | None = None,
+    declined: bool = False,
+    leading_system: bool = False,
     response_format: Mapping[str, Any] | None = None,
 ) -> int:
     """Tokens the definitions add to a prompt (0 without any).
@@ -119,17 +157,22 @@ def count(
     after a blank line to the request's first system or developer message (`system`, its text), or a
     system message of their own without one. They are tokenized with that text, so what they cost
     depends on how the message ends. A `json_schema` response format then follows as a `# Response
-    Formats` section (`_format_section`). Then, fitted on recorded traffic: 1 token fewer on cl100k models
-    and 2 fewer on o200k models than the text; 1 fewer when a function has an `integer` parameter and 1
-    more when no function has parameters ([UNVERIFIED] both: no mechanism found; they hold on every
-    recorded request with such functions but three).
+    Formats` section (`_format_section`). One token fewer than that text on every model (fitted on recorded
+    traffic); 1 more with `tool_choice: "none"` (`declined`), the function's name and 4 more when
+    `tool_choice` names it (`forced`): both measured by hmarr/openai-chat-tokens (issue #9), the second in
+    one recording too.
     Harmony models (gpt-5 family, o-series): the namespace plus 90 for the developer message that holds
-    them, 1 fewer when `tool_choice` names a function.
+    them, 1 fewer when `tool_choice` names a function and 1 fewer when the conversation opens with a system
+    or developer message (`leading_system`: its text becomes that message's `# Instructions`, so one
+    message's framing goes and a heading comes; [UNVERIFIED] fitted on three recordings, a system message
+    further down keeps its own message).
     """
     if not functions:
         return 0
+    named = forced if forced not in (None, "*") else None
     if harmony:
-        return tokens.count(encoding, render(functions)) + 90 - (1 if forced_name else 0)
+        namespace = tokens.count(encoding, render(functions, harmony=True))
+        return namespace + 90 - (1 if named else 0) - (1 if leading_system else 0)
     section = TOOLS_HEADER + render(functions)
     if response_format is not None and response_format.get("type") == "json_schema":
         section += "\n\n" + _format_section(response_format)
@@ -137,11 +180,11 @@ def count(
         text = 4 + tokens.count(encoding, section)
     else:
         text = tokens.count(encoding, f"{system}\n\n{section}") - tokens.count(encoding, system)
-    text += -1 if encoding == "cl100k_base" else -2
-    if any(_has_integer(fn) for fn in functions):
-        text -= 1
-    if all(not _properties_of(fn) for fn in functions):
+    text -= 1
+    if declined:
         text += 1
+    if named is not None:
+        text += 4 + tokens.count(encoding, named)
     return text
 
 
@@ -166,13 +209,6 @@ def _properties_of(function: Mapping[str, Any]) -> Mapping[str, Any]:
     params = function.get("parameters")
     props = params.get("properties") if isinstance(params, Mapping) else None
     return props if isinstance(props, Mapping) else {}
-
-
-def _has_integer(function: Mapping[str, Any]) -> bool:
-    """True for a function with a top-level `integer` parameter."""
-    return any(
-        isinstance(p, Mapping) and p.get("type") == "integer" for p in _properties_of(function).values()
-    )
 
 
 def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
