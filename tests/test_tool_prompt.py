@@ -652,3 +652,56 @@ def test_a_named_tool_choice_costs_the_name_and_four_tokens(client: openai.OpenA
         tool_choice={"type": "function", "function": {"name": "Joke"}},
     )
     assert reply.usage is not None and reply.usage.prompt_tokens == 95
+
+
+def test_a_named_tool_choice_costs_the_name_and_seven_tokens_on_gpt_4o(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by magentic on 2024-11-16: gpt-4o counted 58 with `tool_choice` naming `return_bool` (the
+    same 7 tokens over the name on ten other recorded requests)."""
+    set_date(state, "2024-11-16")
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "return_bool",
+            "parameters": {
+                "properties": {"value": {"title": "Value", "type": "boolean"}},
+                "required": ["value"],
+                "type": "object",
+            },
+        },
+    }
+    reply = client.chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "True if Dublin is the capital of Ireland."}],
+        tools=[tool],
+        tool_choice={"type": "function", "function": {"name": "return_bool"}},
+        parallel_tool_calls=False,
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 58
+
+
+def test_a_default_is_a_comment_after_its_property(client: openai.OpenAI, state: MockState) -> None:
+    """Recorded by magentic on 2024-11-24: gpt-4o counted 70 for a tool whose `unit` defaults to
+    "fahrenheit" (and whose parameters have no type: `any`)."""
+    set_date(state, "2024-11-24")
+    weather = {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "properties": {
+                "location": {"title": "Location"},
+                "unit": {"default": "fahrenheit", "title": "Unit"},
+            },
+            "required": ["location"],
+            "type": "object",
+        },
+    }
+    assert 'unit?: any, // default: "fahrenheit"\n' in tool_prompt.render([weather])
+    reply = client.chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "What's the weather like in Boston?"}],
+        tools=[{"type": "function", "function": weather}],
+        parallel_tool_calls=False,
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 70

@@ -60,7 +60,8 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: boo
     Without any comment they fit on one line, `{ a: number, b?: string }` (the recorded counts of every
     uncommented function agree, pamelafox's measured nested objects too). Otherwise one line per property
     after its comments: pydantic's `title` as `// Title`, its description (`_comment`), then
-    `// Examples:`. `default` is not written (a recorded `default: false` costs nothing).
+    `// Examples:`; a `default` follows the line (`_default`). [UNVERIFIED] a default in an object without
+    comments is not written: the one recording of it (`default: false`) is 3 tokens short either way.
     """
     required = schema.get("required")
     required = set(required) if isinstance(required, list) else set()
@@ -87,8 +88,18 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: boo
         if isinstance(examples, list) and examples:
             out += f"{indent}// Examples:\n"
             out += "".join(f'{indent}// - "{e}"\n' for e in examples if isinstance(e, str))
-        out += f"{indent}{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, harmony)},\n"
+        field = f"{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, harmony)},"
+        out += f"{indent}{field}{'' if harmony else _default(prop)}\n"
     return out + indent + "}"
+
+
+def _default(prop: Mapping[str, Any]) -> str:
+    """A property's default as a trailing comment, as the harmony library's renderer writes it (two
+    recordings of a `"fahrenheit"` default agree)."""
+    if "default" not in prop:
+        return ""
+    default = prop["default"]
+    return f' // default: "{default}"' if isinstance(default, str) else f" // default: {json.dumps(default)}"
 
 
 def _optional(key: str, required: set[Any]) -> str:
@@ -158,9 +169,9 @@ def count(
     system message of their own without one. They are tokenized with that text, so what they cost
     depends on how the message ends. A `json_schema` response format then follows as a `# Response
     Formats` section (`_format_section`). One token fewer than that text on every model (fitted on recorded
-    traffic); 1 more with `tool_choice: "none"` (`declined`), the function's name and 4 more when
-    `tool_choice` names it (`forced`): both measured by hmarr/openai-chat-tokens (issue #9), the second in
-    one recording too.
+    traffic); 1 more with `tool_choice: "none"` (`declined`, measured by hmarr/openai-chat-tokens, issue
+    #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
+    figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
     Harmony models (gpt-5 family, o-series): the namespace plus 90 for the developer message that holds
     them, 1 fewer when `tool_choice` names a function and 1 fewer when the conversation opens with a system
     or developer message (`leading_system`: its text becomes that message's `# Instructions`, so one
@@ -184,7 +195,7 @@ def count(
     if declined:
         text += 1
     if named is not None:
-        text += 4 + tokens.count(encoding, named)
+        text += (4 if encoding == "cl100k_base" else 7) + tokens.count(encoding, named)
     return text
 
 
