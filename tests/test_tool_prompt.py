@@ -100,9 +100,9 @@ def test_nested_objects_arrays_unions_and_enums_render_as_typescript() -> None:
         "type book = (_: {\n"
         "// Who stays\n"
         "guest: {\n"
-        "    // Full name\n"
-        "    name: string,\n"
-        "    },\n"
+        "// Full name\n"
+        "name: string,\n"
+        "},\n"
         "party?: { adults?: number },\n"
         "nights?: number | null,\n"
         'room?: "single" | "double",\n'
@@ -592,6 +592,29 @@ def _tool(
         ),
         (
             _tool(
+                "data_demonstration",
+                "This is the main function description",
+                {
+                    "object_1": {
+                        "type": "object",
+                        "description": "The object data type as a property",
+                        "properties": {
+                            "string_2a": {"type": "string", "enum": ["Happy", "Sad"]},
+                            "string_2b": {
+                                "type": "string",
+                                "description": "Description in a second object is lost",
+                            },
+                        },
+                    },
+                    "string_1": {"type": "string", "description": "Not required gets a question mark"},
+                },
+                ["object_1"],
+            ),
+            "none",
+            103,
+        ),
+        (
+            _tool(
                 "get_coordinates",
                 "Get the latitude and longitude of multiple mailing addresses",
                 {
@@ -610,8 +633,9 @@ def _tool(
 )
 def test_measured_tool_counts_on_a_cl100k_model(function: dict[str, Any], choice: str, expected: int) -> None:
     """Counts pamelafox/openai-messages-token-helper measured on the live API (a cl100k model, 2024) for
-    the system message "You are a bot." and one tool: an uncommented object fits on one line, an integer
-    enum is a union of its values, and `tool_choice: "none"` costs one token."""
+    the system message "You are a bot." and one tool: an uncommented object fits on one line, a commented
+    nested object is not indented, an integer enum is a union of its values, and `tool_choice: "none"`
+    costs one token."""
     system = {"role": "system", "content": "You are a bot."}
     total = tokens.count_chat_prompt("cl100k_base", [system]) + tool_prompt.count(
         "cl100k_base", [function], system=system["content"], harmony=False, declined=choice == "none"

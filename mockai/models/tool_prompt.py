@@ -88,7 +88,8 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: boo
         if isinstance(examples, list) and examples:
             out += f"{indent}// Examples:\n"
             out += "".join(f'{indent}// - "{e}"\n' for e in examples if isinstance(e, str))
-        field = f"{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, harmony)},"
+        nested = indent + "    " if harmony else indent
+        field = f"{key}{_optional(key, required)}: {_field(prop, nested, depth, harmony)},"
         out += f"{indent}{field}{'' if harmony else _default(prop)}\n"
     return out + indent + "}"
 
@@ -118,7 +119,8 @@ def _field(prop: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> s
 def _type(schema: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
     """A schema as a TypeScript type, following the public renderer of the harmony format: enums become
     literal unions, `anyOf` is `any`, a list of types is joined without recursion, nested properties
-    indent by four spaces. A top-level `title` is a `// title` comment before the `{` ([UNVERIFIED]: fitted
+    indent by four spaces there and not at all outside it (pamelafox's two measured nested objects with
+    comments). A top-level `title` is a `// title` comment before the `{` ([UNVERIFIED]: fitted
     on recorded requests, as above)."""
     if depth > MAX_DEPTH:
         return "any"
