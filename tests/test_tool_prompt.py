@@ -729,3 +729,90 @@ def test_a_default_is_a_comment_after_its_property(client: openai.OpenAI, state:
         parallel_tool_calls=False,
     )
     assert reply.usage is not None and reply.usage.prompt_tokens == 70
+
+
+BOOK_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "__mirascope_formatted_output_tool__",
+        "description": "Use this tool to extract data in Book format for a final response.\n"
+        "A book with a rating. The title should be in all caps!",
+        "parameters": {
+            "$defs": {
+                "Author": {
+                    "additionalProperties": False,
+                    "description": "The author of a book.",
+                    "properties": {
+                        "first_name": {"title": "First Name", "type": "string"},
+                        "last_name": {"title": "Last Name", "type": "string"},
+                    },
+                    "required": ["first_name", "last_name"],
+                    "title": "Author",
+                    "type": "object",
+                }
+            },
+            "additionalProperties": False,
+            "properties": {
+                "author": {"$ref": "#/$defs/Author"},
+                "rating": {
+                    "description": "For testing purposes, the rating should be 7",
+                    "title": "Rating",
+                    "type": "integer",
+                },
+                "title": {"title": "Title", "type": "string"},
+            },
+            "required": ["title", "author", "rating"],
+            "type": "object",
+        },
+        "strict": True,
+    },
+}
+"""A pydantic model inside another, as mirascope sends it for structured output (recorded)."""
+
+BOOK_MESSAGES: list[Any] = [
+    {
+        "role": "system",
+        "content": "Always respond to the user's query using the __mirascope_formatted_output_tool__ tool "
+        "for structured output.",
+    },
+    {"role": "user", "content": "Please recommend the most popular book by Patrick Rothfuss"},
+]
+
+
+def test_a_referenced_definition_is_written_in_place_of_its_ref() -> None:
+    assert "// Author\n// The author of a book.\nauthor: {\n// First Name\nfirst_name: string," in (
+        tool_prompt.render([BOOK_TOOL["function"]])
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "date", "expected"), [("gpt-4o", "2025-10-17", 172), ("gpt-5-mini", "2025-12-22", 240)]
+)
+def test_a_referenced_model_costs_what_the_live_api_counted(
+    client: openai.OpenAI, state: MockState, model: str, date: str, expected: int
+) -> None:
+    """Recorded by mirascope: what gpt-4o and gpt-5-mini counted for the Book tool named in `tool_choice`."""
+    set_date(state, date)
+    reply = client.chat.completions.create(
+        model=model,
+        messages=BOOK_MESSAGES,
+        tools=[BOOK_TOOL],
+        tool_choice={"type": "function", "function": {"name": "__mirascope_formatted_output_tool__"}},
+        parallel_tool_calls=False,
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == expected
+
+
+def test_definitions_that_refer_to_each_other_stay_within_the_budget() -> None:
+    """Each definition refers twice to the next: without a budget the text would double at every level."""
+    defs = {
+        f"D{i}": {
+            "type": "object",
+            "properties": {"a": {"$ref": f"#/$defs/D{i + 1}"}, "b": {"$ref": f"#/$defs/D{i + 1}"}},
+        }
+        for i in range(30)
+    }
+    schema = {"type": "object", "$defs": defs, "properties": {"root": {"$ref": "#/$defs/D0"}}}
+    text = tool_prompt.render([{"name": "tree", "parameters": schema}])
+    assert text.count("a?:") <= tool_prompt.MAX_REFS
+    assert "any" in text

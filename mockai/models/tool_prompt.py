@@ -11,12 +11,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockai.models import tokens
 
 MAX_DEPTH = 16
 """Nesting past this renders as `any`: a schema's depth is the client's, the rendering's budget is ours."""
+
+MAX_REFS = 64
+"""`$ref`s one function's rendering expands; past this they render as `any` (a schema of definitions that
+refer to each other twice over would otherwise grow exponentially)."""
+
+
+@dataclass
+class _Style:
+    """How one function's parameters are written: the format, its `$defs`, and the `$ref` budget left."""
+
+    harmony: bool
+    defs: Mapping[str, Any] = field(default_factory=dict)
+    refs_left: int = MAX_REFS
 
 
 def render(functions: Iterable[Mapping[str, Any]], *, harmony: bool = False) -> str:
@@ -35,7 +49,8 @@ def render(functions: Iterable[Mapping[str, Any]], *, harmony: bool = False) -> 
         params = fn.get("parameters")
         name = fn.get("name")
         if isinstance(params, Mapping) and _properties_of(fn):
-            parts.append(f"{head}type {name} = (_: {_type(params, '', 0, harmony)}) => any;\n")
+            style = _Style(harmony, _definitions(params))
+            parts.append(f"{head}type {name} = (_: {_type(params, '', 0, style)}) => any;\n")
         else:
             parts.append(f"{head}type {name} = () => any;\n")
     return "namespace functions {\n\n" + "\n".join(parts) + "\n} // namespace functions"
@@ -54,7 +69,7 @@ def _commented(prop: Mapping[str, Any]) -> bool:
     return any(prop.get(key) for key in ("title", "description", "examples"))
 
 
-def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
+def _properties(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> str:
     """The properties of an object, as its type's body.
 
     Without any comment they fit on one line, `{ a: number, b?: string }` (the recorded counts of every
@@ -67,12 +82,13 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: boo
     required = set(required) if isinstance(required, list) else set()
     props = schema.get("properties")
     fields = [
-        (key, prop if isinstance(prop, Mapping) else {})
+        (key, _resolved(prop, style) if isinstance(prop, Mapping) else {})
         for key, prop in (props if isinstance(props, Mapping) else {}).items()
     ]
+    harmony = style.harmony
     if not harmony and not any(_commented(prop) for _, prop in fields):
         inner = ", ".join(
-            f"{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, harmony)}"
+            f"{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, style)}"
             for key, prop in fields
         )
         return "{ " + inner + " }" if inner else "{}"
@@ -89,8 +105,8 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, harmony: boo
             out += f"{indent}// Examples:\n"
             out += "".join(f'{indent}// - "{e}"\n' for e in examples if isinstance(e, str))
         nested = indent + "    " if harmony else indent
-        field = f"{key}{_optional(key, required)}: {_field(prop, nested, depth, harmony)},"
-        out += f"{indent}{field}{'' if harmony else _default(prop)}\n"
+        line = f"{key}{_optional(key, required)}: {_field(prop, nested, depth, style)},"
+        out += f"{indent}{line}{'' if harmony else _default(prop)}\n"
     return out + indent + "}"
 
 
@@ -103,20 +119,53 @@ def _default(prop: Mapping[str, Any]) -> str:
     return f' // default: "{default}"' if isinstance(default, str) else f" // default: {json.dumps(default)}"
 
 
+def _definitions(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The named schemas a function's parameters define (pydantic's `$defs`, older `definitions`)."""
+    for key in ("$defs", "definitions"):
+        defs = parameters.get(key)
+        if isinstance(defs, Mapping):
+            return defs
+    return {}
+
+
+def _resolved(schema: Mapping[str, Any], style: _Style) -> Mapping[str, Any]:
+    """A property's local `$ref` replaced by the definition it names, the property's own keywords kept.
+
+    Outside the harmony format the definition's `title` and `description` then comment the property like
+    its own; the harmony format drops them. [UNVERIFIED] one recorded pydantic model inside another, on
+    gpt-4o and on gpt-5-mini, matches each exactly. Only a property's own `$ref` is followed: an array's
+    `items` stays `any[]` (two pydantic-ai tool sets count that). A `$ref` elsewhere, unknown or past the
+    budget stays, and renders as `any`.
+    """
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or style.refs_left <= 0:
+        return schema
+    target = (
+        style.defs.get(ref.rpartition("/")[2]) if ref.startswith(("#/$defs/", "#/definitions/")) else None
+    )
+    if not isinstance(target, Mapping):
+        return schema
+    style.refs_left -= 1
+    own = {k: v for k, v in schema.items() if k != "$ref"}
+    if style.harmony:
+        target = {k: v for k, v in target.items() if k not in ("title", "description", "examples")}
+    return {**target, **own}
+
+
 def _optional(key: str, required: set[Any]) -> str:
     """TypeScript's mark of an optional property."""
     return "" if key in required else "?"
 
 
-def _field(prop: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
+def _field(prop: Mapping[str, Any], indent: str, depth: int, style: _Style) -> str:
     """A property's type, `| null` added for an OpenAPI `nullable`."""
-    kind = _type(prop, indent, depth + 1, harmony)
+    kind = _type(prop, indent, depth + 1, style)
     if prop.get("nullable") is True and "null" not in kind:
         kind += " | null"
     return kind
 
 
-def _type(schema: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> str:
+def _type(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> str:
     """A schema as a TypeScript type, following the public renderer of the harmony format: enums become
     literal unions, `anyOf` is `any`, a list of types is joined without recursion, nested properties
     indent by four spaces there and not at all outside it (pamelafox's two measured nested objects with
@@ -132,20 +181,22 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int, harmony: bool) -> 
     if kind == "object":
         title = schema.get("title")
         head = f"// {title}\n" if depth == 0 and isinstance(title, str) and title else ""
-        return head + _properties(schema, indent, depth, harmony)
+        return head + _properties(schema, indent, depth, style)
     enum = schema.get("enum")
     enum = enum if isinstance(enum, list) else []
     if kind == "string":
         values = [v for v in enum if isinstance(v, str)]
         return " | ".join(json.dumps(v) for v in values) if values else "string"
     if kind in ("number", "integer"):
-        numbers = [v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool) and not harmony]
+        numbers = [
+            v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool) and not style.harmony
+        ]
         return " | ".join(json.dumps(v) for v in numbers) if numbers else "number"
     if kind == "boolean":
         return "boolean"
     if kind == "array":
         items = schema.get("items")
-        return f"{_type(items, indent, depth + 1, harmony)}[]" if isinstance(items, Mapping) else "Array<any>"
+        return f"{_type(items, indent, depth + 1, style)}[]" if isinstance(items, Mapping) else "Array<any>"
     return "any"
 
 
