@@ -138,6 +138,44 @@ def test_required_tool_choice_calls_a_tool_and_finishes_with_tool_calls(client: 
     assert choice.message.tool_calls[0].function.name == "get_weather"
 
 
+def test_allowed_tools_keep_every_tool_in_the_prompt_and_calls_to_the_listed_ones(
+    client: openai.OpenAI,
+) -> None:
+    time_tool = {
+        "type": "function",
+        "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+    }
+    for seed in range(8):
+        choice = client.chat.completions.create(
+            model="gpt-4o",
+            messages=HELLO,
+            tools=[WEATHER_TOOL, time_tool],
+            seed=seed,
+            tool_choice={
+                "type": "allowed_tools",
+                "allowed_tools": {
+                    "mode": "required",
+                    "tools": [{"type": "function", "function": {"name": "get_time"}}],
+                },
+            },
+        ).choices[0]
+        assert [c.function.name for c in choice.message.tool_calls or []] == ["get_time"]
+        assert choice.finish_reason == "tool_calls"
+
+
+def test_allowed_tools_take_a_mode_of_auto_or_required(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=HELLO,
+            tools=[WEATHER_TOOL],
+            tool_choice={"type": "allowed_tools", "allowed_tools": {"mode": "any", "tools": []}},  # type: ignore[typeddict-item]
+        )
+    error = caught.value.body
+    assert isinstance(error, dict) and error["param"] == "tool_choice.allowed_tools.mode"
+    assert error["code"] == "invalid_value"
+
+
 def test_with_tools_on_auto_the_model_calls_a_tool_then_answers_the_tool_result(
     client: openai.OpenAI,
 ) -> None:

@@ -91,6 +91,8 @@ class ChatPlan:
     """Name of a function the request forces, or "*" for `required`."""
     tool_mode: str = "none"
     """"none", "auto" or "forced"."""
+    allowed: tuple[str, ...] = ()
+    """The functions `tool_choice.allowed_tools` lets the model call (empty: all of them)."""
     response_format: dict[str, Any] = field(default_factory=dict)
     custom: frozenset[str] = frozenset()
     """Names of `type: "custom"` tools: their calls carry free-text `input`, not JSON `arguments`."""
@@ -141,7 +143,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
             "stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled."
         )
     include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
-    functions, legacy, forced, mode = _tools(body)
+    functions, legacy, forced, mode, allowed = _tools(body)
     response_format = _response_format(body.get("response_format"), messages)
     model = resolved.model
     prompt = tokens.count_chat_prompt(
@@ -200,6 +202,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         legacy_functions=legacy,
         forced=forced,
         tool_mode=mode,
+        allowed=allowed,
         custom=frozenset(
             t["custom"]["name"]
             for t in body.get("tools") or []
@@ -271,7 +274,7 @@ def _counted(messages: list[Any], model: catalogue.Model) -> list[Any]:
     return [m for m in messages if not (isinstance(m, dict) and m.get("role") in ("system", "developer"))]
 
 
-def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | None, str]:
+def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | None, str, tuple[str, ...]]:
     tools, functions = body.get("tools"), body.get("functions")
     choice, fcall = body.get("tool_choice"), body.get("function_call")
     if choice is not None and not tools:
@@ -314,8 +317,14 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
             raise invalid_enum(param, selector, allowed)
         mode = {"none": "none", "auto": "auto", "required": "forced"}[selector]
         forced = "*" if selector == "required" else None
+    elif isinstance(selector, dict) and tools and selector.get("type") == "allowed_tools":
+        return (defs, legacy, *_allowed_tools(selector.get("allowed_tools"), names))
     elif isinstance(selector, dict):
-        picked = selector.get("function") if tools else selector
+        picked = (
+            (selector.get("custom") if selector.get("type") == "custom" else selector.get("function"))
+            if tools
+            else selector
+        )
         if picked is not None and not isinstance(picked, dict):
             check_value("tool_choice.function", picked, P("object"))
         name = (picked or {}).get("name")
@@ -327,7 +336,33 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
                 f"'{'tools' if tools else 'functions'}' parameter.",
             )
         mode, forced = "forced", name
-    return defs, legacy, forced, mode
+    return defs, legacy, forced, mode, ()
+
+
+def _allowed_tools(spec: Any, names: list[str]) -> tuple[str | None, str, tuple[str, ...]]:
+    """`tool_choice: {"type": "allowed_tools", ...}`: every tool stays in the prompt, calls keep to the listed
+    ones; `mode` is `auto` or `required`. Returns (forced, mode, allowed names)."""
+    if not isinstance(spec, dict):
+        raise errors.missing_parameter("tool_choice.allowed_tools")
+    mode = spec.get("mode")
+    if mode not in ("auto", "required"):
+        raise invalid_enum("tool_choice.allowed_tools.mode", mode, ("auto", "required"))
+    listed = spec.get("tools")
+    if not isinstance(listed, list):
+        raise errors.missing_parameter("tool_choice.allowed_tools.tools")
+    allowed: list[str] = []
+    for i, tool in enumerate(listed):
+        picked = tool.get(tool.get("type", "function")) if isinstance(tool, dict) else None
+        name = picked.get("name") if isinstance(picked, dict) else None
+        if name not in names:
+            # [UNVERIFIED] wording, after the named tool_choice's.
+            raise errors.invalid_value(
+                f"tool_choice.allowed_tools.tools[{i}]",
+                f"Invalid value for 'tool_choice': no function named '{name}' was specified in the 'tools' "
+                "parameter.",
+            )
+        allowed.append(name)
+    return ("*", "forced", tuple(allowed)) if mode == "required" else (None, "auto", tuple(allowed))
 
 
 def _function(fn: dict[str, Any], where: str) -> dict[str, Any]:
@@ -473,8 +508,9 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
 
 def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
     last_role = plan.messages[-1].get("role") if plan.messages else None
+    callable_ = [f for f in plan.functions if not plan.allowed or f["name"] in plan.allowed]
     text, calls = default_output(
-        plan.functions, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d, plan.custom
+        callable_, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d, plan.custom
     )
     return text, calls, None
 

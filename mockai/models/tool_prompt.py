@@ -226,7 +226,8 @@ def count(
     #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
     figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
     Harmony models (gpt-5 family, o-series): the namespace plus 90 for the developer message that holds
-    them, 1 fewer when `tool_choice` names a function and 1 fewer when the conversation opens with a system
+    them, 1 fewer when `tool_choice` forces a call (`required`, a named function, or `allowed_tools` in
+    `required` mode: eight recordings of gpt-5-mini) and 1 fewer when the conversation opens with a system
     or developer message (`leading_system`: its text becomes that message's `# Instructions`, so one
     message's framing goes and a heading comes; [UNVERIFIED] fitted on three recordings, a system message
     further down keeps its own message).
@@ -236,7 +237,7 @@ def count(
     named = forced if forced not in (None, "*") else None
     if harmony:
         namespace = tokens.count(encoding, render(functions, harmony=True))
-        return namespace + 90 - (1 if named else 0) - (1 if leading_system else 0)
+        return namespace + 90 - (1 if forced is not None else 0) - (1 if leading_system else 0)
     section = TOOLS_HEADER + render(functions)
     if response_format is not None and response_format.get("type") == "json_schema":
         section += "\n\n" + _format_section(response_format)
@@ -314,13 +315,13 @@ def history_cost(
     A call is `<|im_start|>assistant to=functions.NAME<|im_sep|>ARGS<|im_end|>` with its arguments
     re-serialised as compact JSON (`{"a": 1}` costs what `{"a":1}` does); a result is
     `<|im_start|>NAME to=assistant<|im_sep|>CONTENT<|im_end|>`, its content as given. In the harmony format
-    a call and its result cost 17 tokens of framing together, plus the name twice, the compact arguments
+    a call and its result cost 19 tokens of framing together, plus the name twice, the compact arguments
     and the content. Outside the harmony format, several calls in one message are one
     `multi_tool_use.parallel` call whose JSON lists them (`{"tool_uses": [{"recipient_name":
     "functions.NAME", "parameters": {...}}]}`, 4 tokens of framing), and their results are written
     JSON-quoted (3 tokens of framing each).
     [UNVERIFIED] which side of a call carries which part of the framing: recordings give only the sum of a
-    call and its result (13 tokens, 17 in the harmony format); an assistant's text beside its calls is
+    call and its result (13 tokens, 19 in the harmony format); an assistant's text beside its calls is
     written as a message of its own.
     """
     calls = _calls(message)
@@ -339,12 +340,13 @@ def history_cost(
         uses = [{"recipient_name": f"functions.{n}", "parameters": _parsed(a)} for n, a in calls]
         return own + 4 + tokens.count(encoding, json.dumps({"tool_uses": uses}))
     for name, arguments in calls:
+        compact = _compact(arguments)
         head = (
-            9 + _qualified(encoding, name)
+            (9 if compact in ("", "{}") else 11) + _qualified(encoding, name)
             if harmony
             else 3 + tokens.count(encoding, f"assistant to=functions.{name}")
         )
-        own += head + tokens.count(encoding, _compact(arguments))
+        own += head + tokens.count(encoding, compact)
     return own
 
 
