@@ -164,7 +164,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         model.encoding,
         response_format,
         system=system["role"] if system else None,
-        beside_tools=bool(functions) and not model.harmony,
+        beside_tools=bool(functions),
     )
     fn_tokens = tool_prompt.count(
         model.encoding,

@@ -225,9 +225,10 @@ def count(
     traffic); 1 more with `tool_choice: "none"` (`declined`, measured by hmarr/openai-chat-tokens, issue
     #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
     figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
-    Harmony models (gpt-5 family, o-series): the namespace plus 90 for the developer message that holds
-    them, 1 fewer when `tool_choice` forces a call (`required`, a named function, or `allowed_tools` in
-    `required` mode: eight recordings of gpt-5-mini) and 1 fewer when the conversation opens with a system
+    Harmony models (gpt-5 family, o-series): the namespace (and a `json_schema` format's section: five
+    recordings of gpt-5-mini) plus 90 for the developer message that holds them, 1 fewer when
+    `tool_choice` forces a call (`required`, a named function, or `allowed_tools` in `required` mode:
+    eight recordings of gpt-5-mini) and 1 fewer when the conversation opens with a system
     or developer message (`leading_system`: its text becomes that message's `# Instructions`, so one
     message's framing goes and a heading comes; [UNVERIFIED] fitted on three recordings, a system message
     further down keeps its own message).
@@ -235,11 +236,14 @@ def count(
     if not functions:
         return 0
     named = forced if forced not in (None, "*") else None
+    schema = response_format is not None and response_format.get("type") == "json_schema"
     if harmony:
         namespace = tokens.count(encoding, render(functions, harmony=True))
+        if schema and response_format is not None:
+            namespace += tokens.count(encoding, _format_section(response_format))
         return namespace + 90 - (1 if forced is not None else 0) - (1 if leading_system else 0)
     section = TOOLS_HEADER + render(functions)
-    if response_format is not None and response_format.get("type") == "json_schema":
+    if schema and response_format is not None:
         section += "\n\n" + _format_section(response_format)
     if system is None:
         text = 4 + tokens.count(encoding, section)
@@ -401,7 +405,7 @@ def response_format_count(
     encoding: str, response_format: Mapping[str, Any], *, system: str | None, beside_tools: bool = False
 ) -> int:
     """Tokens a `json_schema` response format adds (0 for the others), derived from recorded traffic;
-    0 too when it is `beside_tools` outside the harmony format, where `count` writes it with them.
+    0 too when it is `beside_tools`, where `count` writes it with them.
 
     The schema enters as compact JSON without its `title` keywords, after its name and 15 tokens of
     framing; 4 fewer when a system or developer message takes it in. [UNVERIFIED] the format's own
