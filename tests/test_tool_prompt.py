@@ -379,22 +379,7 @@ def test_a_gpt_5_mini_tool_round_costs_what_the_live_api_counted(
     """Recorded by pydantic-ai on 2025-12-19: gpt-5-mini counted 132 for the question and 167 once the call
     and its result joined it (harmony: 19 tokens of framing for the round)."""
     set_date(state, "2025-12-19")
-    tools = [
-        {
-            "type": "function",
-            "function": {
-                "name": "get_weather",
-                "description": "Get the current weather for a city.",
-                "parameters": {
-                    "additionalProperties": False,
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                    "type": "object",
-                },
-                "strict": True,
-            },
-        }
-    ]
+    tools = [_strict("get_weather", "Get the current weather for a city.", {"city": {"type": "string"}})]
     question: list[Any] = [{"role": "user", "content": "What's the weather in Paris?"}]
     messages = question + _round(
         "call_osdBmrDQSV2FQDgMWgTI1U99", "get_weather", '{"city":"Paris"}', "Sunny, 22C in Paris"
@@ -587,6 +572,12 @@ def test_tools_join_the_system_message(client: openai.OpenAI, state: MockState) 
 
 
 SEARCH = "Retrieve sources from the Azure AI Search index"
+DEMO = "This is the main function description"
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    """The nested object of pamelafox's measured tools."""
+    return {"type": "object", "description": "The object data type as a property", "properties": properties}
 
 
 def _tool(
@@ -607,26 +598,15 @@ def _tool(
         (_tool("search_sources", SEARCH, {"search_query": {"type": "string"}}, []), "auto", 49),
         (_tool("search_sources", SEARCH, {"search_query": {"type": "string"}}, ["search_query"]), "auto", 49),
         (
-            _tool(
-                "data_demonstration",
-                "This is the main function description",
-                {"integer_enum": {"type": "integer", "enum": [-1, 1]}},
-                [],
-            ),
+            _tool("data_demonstration", DEMO, {"integer_enum": {"type": "integer", "enum": [-1, 1]}}, []),
             "none",
             54,
         ),
         (
             _tool(
                 "data_demonstration",
-                "This is the main function description",
-                {
-                    "object_1": {
-                        "type": "object",
-                        "description": "The object data type as a property",
-                        "properties": {"string1": {"type": "string"}},
-                    }
-                },
+                DEMO,
+                {"object_1": _object({"string1": {"type": "string"}})},
                 ["object_1"],
             ),
             "none",
@@ -635,19 +615,17 @@ def _tool(
         (
             _tool(
                 "data_demonstration",
-                "This is the main function description",
+                DEMO,
                 {
-                    "object_1": {
-                        "type": "object",
-                        "description": "The object data type as a property",
-                        "properties": {
+                    "object_1": _object(
+                        {
                             "string_2a": {"type": "string", "enum": ["Happy", "Sad"]},
                             "string_2b": {
                                 "type": "string",
                                 "description": "Description in a second object is lost",
                             },
-                        },
-                    },
+                        }
+                    ),
                     "string_1": {"type": "string", "description": "Not required gets a question mark"},
                 },
                 ["object_1"],
@@ -867,20 +845,7 @@ def test_a_forced_call_costs_one_token_fewer_in_the_harmony_format(
     fewer than under `auto`; `allowed_tools` in `required` mode counts the same."""
     set_date(state, "2025-12-19")
     tools: list[Any] = [
-        {
-            "type": "function",
-            "function": {
-                "name": name,
-                "description": description,
-                "parameters": {
-                    "additionalProperties": False,
-                    "properties": {field: {"type": "string"}},
-                    "required": [field],
-                    "type": "object",
-                },
-                "strict": True,
-            },
-        }
+        _strict(name, description, {field: {"type": "string"}})
         for name, description, field in (
             ("get_weather", "Get weather for a city", "city"),
             ("get_time", "Get current time in a timezone", "timezone"),
