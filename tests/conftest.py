@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import importlib
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import openai
@@ -57,8 +57,13 @@ def client(server: ServerThread, state: MockState) -> openai.OpenAI:
 
 
 @pytest.fixture()
-def aclient(server: ServerThread, state: MockState) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=server.url, api_key="sk-test-0123456789abcdef", max_retries=0)
+async def aclient(server: ServerThread, state: MockState) -> AsyncIterator[openai.AsyncOpenAI]:
+    """Closed in the test's own event loop: an async client left to the garbage collector closes its
+    connections from whichever later test's loop is running, on a transport of a loop already closed."""
+    async with openai.AsyncOpenAI(
+        base_url=server.url, api_key="sk-test-0123456789abcdef", max_retries=0
+    ) as client:
+        yield client
 
 
 @pytest.fixture()

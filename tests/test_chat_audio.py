@@ -294,9 +294,8 @@ def test_a_text_model_refuses_an_audio_question_before_streaming(client: openai.
 
 @pytest.mark.anyio
 async def test_the_async_client_gets_the_same_refusal_of_audio(aclient: openai.AsyncOpenAI) -> None:
-    async with aclient:  # closed in this test's event loop
-        with pytest.raises(openai.BadRequestError) as info:
-            await aclient.chat.completions.create(model="gpt-4.1", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    with pytest.raises(openai.BadRequestError) as info:
+        await aclient.chat.completions.create(model="gpt-4.1", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
     assert error_body(info)["param"] == "messages[1].content"
     assert error_body(info)["message"] == "This model does not support input_audio content."
 
@@ -326,7 +325,6 @@ def test_every_audio_model_hears_an_audio_question(client: openai.OpenAI, model:
 async def test_the_async_client_hears_an_audio_question_too(
     aclient: openai.AsyncOpenAI, client: openai.OpenAI
 ) -> None:
-    async with aclient:  # closed in this test's event loop
-        asynchronous = await aclient.chat.completions.create(model="gpt-audio", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
+    asynchronous = await aclient.chat.completions.create(model="gpt-audio", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
     synchronous = client.chat.completions.create(model="gpt-audio", messages=asking(AUDIO_PART))  # type: ignore[arg-type]
     assert asynchronous.choices[0].message.content == synchronous.choices[0].message.content

@@ -362,10 +362,9 @@ def test_the_json_models_take_timestamp_granularities_and_answer_without_timesta
 async def test_the_async_client_gets_the_same_answer_with_timestamps_asked(
     aclient: openai.AsyncOpenAI,
 ) -> None:
-    async with aclient:  # closed in this test's event loop
-        result = await aclient.audio.transcriptions.create(
-            model="gpt-4o-transcribe", file=speech(), timestamp_granularities=["segment"]
-        )
+    result = await aclient.audio.transcriptions.create(
+        model="gpt-4o-transcribe", file=speech(), timestamp_granularities=["segment"]
+    )
     assert result.text and "segments" not in result.model_dump(exclude_none=True)
 
 
@@ -402,13 +401,12 @@ def test_whisper_word_timestamps_give_words_and_no_segments(client: openai.OpenA
 async def test_whisper_segment_timestamps_give_segments_and_no_words(
     aclient: openai.AsyncOpenAI, client: openai.OpenAI
 ) -> None:
-    async with aclient:  # closed in this test's event loop
-        asynchronous = await aclient.audio.transcriptions.create(
-            model="whisper-1",
-            file=speech(),
-            response_format="verbose_json",
-            timestamp_granularities=["segment"],
-        )
+    asynchronous = await aclient.audio.transcriptions.create(
+        model="whisper-1",
+        file=speech(),
+        response_format="verbose_json",
+        timestamp_granularities=["segment"],
+    )
     synchronous = client.audio.transcriptions.create(
         model="whisper-1", file=speech(), response_format="verbose_json", timestamp_granularities=["segment"]
     )
