@@ -157,15 +157,17 @@ async def test_the_async_client_and_a_stream_see_the_same_count(
     aclient: openai.AsyncOpenAI, state: MockState
 ) -> None:
     set_date(state, "2025-09-03")
+    assert await _streamed_prompt_tokens(aclient, ADD_MESSAGES, [ADD_TOOL]) == [75]
+
+
+async def _streamed_prompt_tokens(
+    aclient: openai.AsyncOpenAI, messages: list[Any], tools: list[Any]
+) -> list[int]:
+    """The prompt_tokens of each usage chunk of a gpt-4o stream that asks for usage."""
     stream = await aclient.chat.completions.create(
-        model="gpt-4o",
-        messages=ADD_MESSAGES,
-        tools=[ADD_TOOL],
-        stream=True,
-        stream_options={"include_usage": True},
+        model="gpt-4o", messages=messages, tools=tools, stream=True, stream_options={"include_usage": True}
     )
-    usage = [chunk.usage async for chunk in stream if chunk.usage]
-    assert [u.prompt_tokens for u in usage] == [75]
+    return [chunk.usage.prompt_tokens async for chunk in stream if chunk.usage]
 
 
 def test_two_uncommented_tools_on_gpt_4_1_nano_cost_what_the_live_api_counted(
@@ -300,16 +302,8 @@ async def test_the_function_name_is_written_with_the_call_and_with_its_result(
     set_date(state, "2026-05-08")
     tool = {"type": "function", "function": dict(WEATHER_TOOL["function"], name=DURABLE)}
     reply = await aclient.chat.completions.create(model="gpt-4o", messages=DURABLE_MESSAGES, tools=[tool])
-    stream = await aclient.chat.completions.create(
-        model="gpt-4o",
-        messages=DURABLE_MESSAGES,
-        tools=[tool],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    usage = [chunk.usage async for chunk in stream if chunk.usage]
     assert reply.usage is not None and reply.usage.prompt_tokens == 127
-    assert [u.prompt_tokens for u in usage] == [127]
+    assert await _streamed_prompt_tokens(aclient, DURABLE_MESSAGES, [tool]) == [127]
 
 
 def test_call_arguments_cost_what_their_compact_json_costs() -> None:

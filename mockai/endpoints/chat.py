@@ -169,7 +169,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     fn_tokens = tool_prompt.count(
         model.encoding,
         functions,
-        system=None if system is None else shaping_text(system.get("content")),
+        system=None if system is None else content_text(system.get("content")),
         harmony=model.harmony,
         forced=forced,
         declined=mode == "none",
@@ -389,7 +389,7 @@ def _response_format(value: Any, messages: list[Any]) -> dict[str, Any]:
         raise invalid_enum("response_format.type", kind, ("text", "json_object", "json_schema"))
     if kind == "json_object":
         said_json = any(
-            "json" in shaping_text(m.get("content")).lower() for m in messages if isinstance(m, dict)
+            "json" in content_text(m.get("content")).lower() for m in messages if isinstance(m, dict)
         )
         if not said_json:
             raise errors.OpenAIError(
@@ -414,12 +414,6 @@ def _response_format(value: Any, messages: list[Any]) -> dict[str, Any]:
         )
     checked: dict[str, Any] = value
     return checked
-
-
-def shaping_text(content: Any) -> str:
-    from mockai.call import content_text
-
-    return content_text(content)
 
 
 def _check_context(context: int, prompt: int, fn_tokens: int, max_tokens: int | None) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockai.call import content_text
 from mockai.models import tokens
 
 MAX_DEPTH = 16
@@ -188,9 +189,11 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> 
         values = [v for v in enum if isinstance(v, str)]
         return " | ".join(json.dumps(v) for v in values) if values else "string"
     if kind in ("number", "integer"):
-        numbers = [
-            v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool) and not style.harmony
-        ]
+        numbers = (
+            []
+            if style.harmony
+            else [v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        )
         return " | ".join(json.dumps(v) for v in numbers) if numbers else "number"
     if kind == "boolean":
         return "boolean"
@@ -235,16 +238,19 @@ def count(
     """
     if not functions:
         return 0
-    named = forced if forced not in (None, "*") else None
-    schema = response_format is not None and response_format.get("type") == "json_schema"
+    formats = (
+        _format_section(response_format)
+        if response_format is not None and response_format.get("type") == "json_schema"
+        else None
+    )
     if harmony:
         namespace = tokens.count(encoding, render(functions, harmony=True))
-        if schema and response_format is not None:
-            namespace += tokens.count(encoding, _format_section(response_format))
+        if formats is not None:
+            namespace += tokens.count(encoding, formats)
         return namespace + 90 - (1 if forced is not None else 0) - (1 if leading_system else 0)
     section = TOOLS_HEADER + render(functions)
-    if schema and response_format is not None:
-        section += "\n\n" + _format_section(response_format)
+    if formats is not None:
+        section += "\n\n" + formats
     if system is None:
         text = 4 + tokens.count(encoding, section)
     else:
@@ -252,8 +258,8 @@ def count(
     text -= 1
     if declined:
         text += 1
-    if named is not None:
-        text += (4 if encoding == "cl100k_base" else 7) + tokens.count(encoding, named)
+    if forced not in (None, "*"):
+        text += (4 if encoding == "cl100k_base" else 7) + tokens.count(encoding, forced)
     return text
 
 
@@ -332,7 +338,7 @@ def history_cost(
     if not calls:
         call_id = message.get("tool_call_id")
         name = names.get(call_id, "") if isinstance(call_id, str) else str(message.get("name") or "")
-        content = _text(message.get("content"))
+        content = content_text(message.get("content"))
         if isinstance(call_id, str) and call_id in parallel:
             return 3 + tokens.count(encoding, json.dumps(content))
         if harmony:
@@ -389,16 +395,6 @@ def _compact(arguments: str) -> str:
         return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
     except RecursionError:
         return arguments
-
-
-def _text(content: Any) -> str:
-    """A message's text: a string as is, the text parts of a list joined."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, Mapping)]
-        return "".join(p for p in parts if isinstance(p, str))
-    return ""
 
 
 def response_format_count(
