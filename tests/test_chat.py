@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import jsonschema
@@ -174,6 +175,20 @@ def test_allowed_tools_take_a_mode_of_auto_or_required(client: openai.OpenAI) ->
     error = caught.value.body
     assert isinstance(error, dict) and error["param"] == "tool_choice.allowed_tools.mode"
     assert error["code"] == "invalid_value"
+
+
+def test_an_allowed_tool_of_an_unknown_type_is_a_400_not_a_crash(client: openai.OpenAI) -> None:
+    choice: Any = {
+        "type": "allowed_tools",
+        "allowed_tools": {"mode": "auto", "tools": [{"type": ["function"]}]},
+    }
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o", messages=HELLO, tools=[WEATHER_TOOL], tool_choice=choice
+        )
+    error = caught.value.body
+    assert isinstance(error, dict) and error["param"] == "tool_choice.allowed_tools.tools[0].type"
+    assert error["message"] == "Invalid value: '['function']'. Supported values are: 'function' and 'custom'."
 
 
 def test_with_tools_on_auto_the_model_calls_a_tool_then_answers_the_tool_result(

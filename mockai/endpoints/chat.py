@@ -320,13 +320,10 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool, str | N
     elif isinstance(selector, dict) and tools and selector.get("type") == "allowed_tools":
         return (defs, legacy, *_allowed_tools(selector.get("allowed_tools"), names))
     elif isinstance(selector, dict):
-        picked = (
-            (selector.get("custom") if selector.get("type") == "custom" else selector.get("function"))
-            if tools
-            else selector
-        )
+        kind = "custom" if selector.get("type") == "custom" else "function"
+        picked = selector.get(kind) if tools else selector
         if picked is not None and not isinstance(picked, dict):
-            check_value("tool_choice.function", picked, P("object"))
+            check_value(f"tool_choice.{kind}", picked, P("object"))
         name = (picked or {}).get("name")
         param = "tool_choice" if tools else "function_call"
         if name not in names:
@@ -352,7 +349,10 @@ def _allowed_tools(spec: Any, names: list[str]) -> tuple[str | None, str, tuple[
         raise errors.missing_parameter("tool_choice.allowed_tools.tools")
     allowed: list[str] = []
     for i, tool in enumerate(listed):
-        picked = tool.get(tool.get("type", "function")) if isinstance(tool, dict) else None
+        kind = tool.get("type", "function") if isinstance(tool, dict) else "function"
+        if kind not in ("function", "custom"):
+            raise invalid_enum(f"tool_choice.allowed_tools.tools[{i}].type", kind, ("function", "custom"))
+        picked = tool.get(kind) if isinstance(tool, dict) else None
         name = picked.get("name") if isinstance(picked, dict) else None
         if name not in names:
             # [UNVERIFIED] wording, after the named tool_choice's.
