@@ -58,16 +58,17 @@ def render(functions: Iterable[Mapping[str, Any]], *, harmony: bool = False) -> 
 
 
 def _comment(text: str, indent: str) -> str:
-    """A description as `//` lines: one per line of the text, without trailing spaces; a blank line stays
-    blank. (Derived from recorded counts: a multi-line docstring, and descriptions that end in a space.)"""
+    """A description as `//` lines: one per line of the text, each stripped of the spaces around it; a blank
+    line stays blank, blank lines at either end go. (Derived from recorded counts: three pydantic-ai tool
+    sets of indented docstrings, exact together only this way; descriptions that end in a space.)"""
     return "".join(
-        (f"{indent}// {line}".rstrip() if line.strip() else line) + "\n" for line in text.split("\n")
+        (f"{indent}// {line.strip()}" if line.strip() else "") + "\n" for line in text.strip().split("\n")
     )
 
 
 def _commented(prop: Mapping[str, Any]) -> bool:
-    """True when a property carries a comment: a title, a description or examples."""
-    return any(prop.get(key) for key in ("title", "description", "examples"))
+    """True when a property carries a comment: a title, a description, examples or a default."""
+    return any(prop.get(key) for key in ("title", "description", "examples")) or "default" in prop
 
 
 def _properties(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> str:
@@ -76,8 +77,8 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, style: _Styl
     Without any comment they fit on one line, `{ a: number, b?: string }` (the recorded counts of every
     uncommented function agree, pamelafox's measured nested objects too). Otherwise one line per property
     after its comments: pydantic's `title` as `// Title`, its description (`_comment`), then
-    `// Examples:`; a `default` follows the line (`_default`). [UNVERIFIED] a default in an object without
-    comments is not written: the one recording of it (`default: false`) is 3 tokens short either way.
+    `// Examples:`; a `default` follows the line (`_default`), so an object with one is never on one line
+    (pydantic-ai's `get_error(value: bool = False)`, in three recorded tool sets).
     """
     required = schema.get("required")
     required = set(required) if isinstance(required, list) else set()
@@ -134,9 +135,9 @@ def _resolved(schema: Mapping[str, Any], style: _Style) -> Mapping[str, Any]:
 
     Outside the harmony format the definition's `title` and `description` then comment the property like
     its own; the harmony format drops them. [UNVERIFIED] one recorded pydantic model inside another, on
-    gpt-4o and on gpt-5-mini, matches each exactly. Only a property's own `$ref` is followed: an array's
-    `items` stays `any[]` (two pydantic-ai tool sets count that). A `$ref` elsewhere, unknown or past the
-    budget stays, and renders as `any`.
+    gpt-4o and on gpt-5-mini, matches each exactly. A property's own `$ref` and an array's `items` are
+    followed (`{ answer: string, label: string }[]`: two recorded pydantic-ai tool sets); a `$ref`
+    elsewhere, unknown or past the budget stays, and renders as `any`.
     """
     ref = schema.get("$ref")
     if not isinstance(ref, str) or style.refs_left <= 0:
@@ -199,7 +200,9 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> 
         return "boolean"
     if kind == "array":
         items = schema.get("items")
-        return f"{_type(items, indent, depth + 1, style)}[]" if isinstance(items, Mapping) else "Array<any>"
+        if not isinstance(items, Mapping):
+            return "Array<any>"
+        return f"{_type(_resolved(items, style), indent, depth + 1, style)}[]"
     return "any"
 
 
@@ -290,12 +293,18 @@ def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
     """What tool-call history costs beyond the cookbook's count of its messages (derived from live traffic).
 
     The prompt renders each call as a message of its own and each result under the called function's name,
-    not under the `tool` role with its `tool_call_id`; `history_cost` says how. Other messages, empty
-    assistant messages included, cost what the cookbook says.
+    not under the `tool` role with its `tool_call_id`; `history_cost` says how. Outside the harmony format,
+    several calls in one assistant message and their results are one round of their own (`parallel_cost`).
+    Other messages, empty assistant messages included, cost what the cookbook says.
     """
     delta = 0
     names: dict[str, str] = {}
-    parallel: set[str] = set()
+    answers = {
+        m["tool_call_id"]: content_text(m.get("content"))
+        for m in messages
+        if isinstance(m, Mapping) and m.get("role") == "tool" and isinstance(m.get("tool_call_id"), str)
+    }
+    grouped: set[str] = set()
     for message in messages:
         if not isinstance(message, Mapping):
             continue
@@ -304,21 +313,21 @@ def history_delta(encoding: str, messages: list[Any], *, harmony: bool) -> int:
             ids = [c.get("id") for c in message.get("tool_calls") or [] if isinstance(c, Mapping)]
             names.update((i, n) for i, (n, _) in zip(ids, calls, strict=False) if isinstance(i, str))
             if len(calls) > 1 and not harmony:
-                parallel.update(i for i in ids if isinstance(i, str))
+                grouped.update(i for i in ids if isinstance(i, str))
+                results = [answers[i] for i in ids if isinstance(i, str) and i in answers]
+                delta += parallel_cost(encoding, message, calls, results)
+            else:
+                delta += history_cost(encoding, message, names, harmony=harmony)
         elif message.get("role") not in ("tool", "function"):
             continue
-        delta += history_cost(encoding, message, names, parallel, harmony=harmony)
+        elif message.get("tool_call_id") not in grouped:
+            delta += history_cost(encoding, message, names, harmony=harmony)
         delta -= tokens.count_chat_prompt(encoding, [message]) - 3
     return delta
 
 
 def history_cost(
-    encoding: str,
-    message: Mapping[str, Any],
-    names: Mapping[str, str],
-    parallel: set[str],
-    *,
-    harmony: bool,
+    encoding: str, message: Mapping[str, Any], names: Mapping[str, str], *, harmony: bool
 ) -> int:
     """Tokens of one assistant message with tool calls, or of one tool result, as the prompt renders it.
 
@@ -326,10 +335,7 @@ def history_cost(
     re-serialised as compact JSON (`{"a": 1}` costs what `{"a":1}` does); a result is
     `<|im_start|>NAME to=assistant<|im_sep|>CONTENT<|im_end|>`, its content as given. In the harmony format
     a call and its result cost 19 tokens of framing together, plus the name twice, the compact arguments
-    and the content. Outside the harmony format, several calls in one message are one
-    `multi_tool_use.parallel` call whose JSON lists them (`{"tool_uses": [{"recipient_name":
-    "functions.NAME", "parameters": {...}}]}`, 4 tokens of framing), and their results are written
-    JSON-quoted (3 tokens of framing each).
+    and the content.
     [UNVERIFIED] which side of a call carries which part of the framing: recordings give only the sum of a
     call and its result (13 tokens, 19 in the harmony format); an assistant's text beside its calls is
     written as a message of its own.
@@ -339,16 +345,10 @@ def history_cost(
         call_id = message.get("tool_call_id")
         name = names.get(call_id, "") if isinstance(call_id, str) else str(message.get("name") or "")
         content = content_text(message.get("content"))
-        if isinstance(call_id, str) and call_id in parallel:
-            return 3 + tokens.count(encoding, json.dumps(content))
         if harmony:
             return 8 + _qualified(encoding, name) + tokens.count(encoding, content)
         return 3 + tokens.count(encoding, f"{name} to=assistant") + tokens.count(encoding, content)
-    text = message.get("content")
-    own = tokens.count_chat_prompt(encoding, [{"role": "assistant", "content": text}]) - 3 if text else 0
-    if len(calls) > 1 and not harmony:
-        uses = [{"recipient_name": f"functions.{n}", "parameters": _parsed(a)} for n, a in calls]
-        return own + 4 + tokens.count(encoding, json.dumps({"tool_uses": uses}))
+    own = _own_text(encoding, message)
     for name, arguments in calls:
         compact = _compact(arguments)
         head = (
@@ -358,6 +358,43 @@ def history_cost(
         )
         own += head + tokens.count(encoding, compact)
     return own
+
+
+PARALLEL_FRAMING = 20
+"""`<|im_start|>assistant to=multi_tool_use.parallel<|im_sep|>` ... `<|im_end|>` and
+`<|im_start|>multi_tool_use.parallel to=assistant<|im_sep|>` ... `<|im_end|>`: 10 tokens each."""
+
+
+def parallel_cost(
+    encoding: str, message: Mapping[str, Any], calls: Sequence[tuple[str, str]], results: Sequence[str]
+) -> int:
+    """Tokens of several calls in one assistant message together with their results, outside harmony.
+
+    The calls are one `multi_tool_use.parallel` call whose compact JSON lists them
+    (`{"tool_uses":[{"recipient_name":"functions.NAME","parameters":{...}}]}`), and the results one answer
+    from it: a JSON list of the results in the calls' order, each parsed when it is JSON, written with
+    Python's default separators and ASCII escapes (`["Mexico", 4, "72\\u00b0F"]`). Derived from six
+    recorded requests (gpt-4o, gpt-4o-mini, gpt-4.1), each exact with 20 tokens of framing.
+    [UNVERIFIED] the order when results come back in another order than the calls; non-ASCII arguments.
+    """
+    uses = [{"recipient_name": f"functions.{n}", "parameters": _parsed(a)} for n, a in calls]
+    try:
+        written = json.dumps({"tool_uses": uses}, separators=(",", ":"), ensure_ascii=False)
+        answer = json.dumps([_parsed(r) if r else r for r in results])
+    except RecursionError:  # JSON nested past what Python re-serialises: counted as sent
+        written, answer = "".join(a for _, a in calls), "".join(results)
+    return (
+        _own_text(encoding, message)
+        + PARALLEL_FRAMING
+        + tokens.count(encoding, written)
+        + tokens.count(encoding, answer)
+    )
+
+
+def _own_text(encoding: str, message: Mapping[str, Any]) -> int:
+    """An assistant's text beside its calls: a message of its own."""
+    text = message.get("content")
+    return tokens.count_chat_prompt(encoding, [{"role": "assistant", "content": text}]) - 3 if text else 0
 
 
 def _calls(message: Mapping[str, Any]) -> list[tuple[str, str]]:
