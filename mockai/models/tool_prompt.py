@@ -232,12 +232,13 @@ def count(
     #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
     figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
     Harmony models (gpt-5 family, o-series): the namespace (and a `json_schema` format's section: five
-    recordings of gpt-5-mini) plus 90 for the developer message that holds them, 1 fewer when
-    `tool_choice` forces a call (`required`, a named function, or `allowed_tools` in `required` mode:
-    eight recordings of gpt-5-mini) and 1 fewer when the conversation opens with a system
-    or developer message (`leading_system`: its text becomes that message's `# Instructions`, so one
-    message's framing goes and a heading comes; [UNVERIFIED] fitted on three recordings, a system message
-    further down keeps its own message).
+    recordings of gpt-5-mini) plus 90 for the developer message that holds them; 1 fewer when
+    `tool_choice` names a function (`forced`), and one fewer per function after the first when it
+    requires a call (`required`, or `allowed_tools` in `required` mode: fourteen recordings of
+    gpt-5-mini with one to four functions; [UNVERIFIED] no mechanism found); 1 fewer when the conversation
+    opens with a system or developer message (`leading_system`: its text becomes that message's
+    `# Instructions`, so one message's framing goes and a heading comes; [UNVERIFIED] fitted on three
+    recordings, a system message further down keeps its own message).
     """
     if not functions:
         return 0
@@ -250,7 +251,8 @@ def count(
         namespace = tokens.count(encoding, render(functions, harmony=True))
         if formats is not None:
             namespace += tokens.count(encoding, formats)
-        return namespace + 90 - (1 if forced is not None else 0) - (1 if leading_system else 0)
+        spared = len(functions) - 1 if forced == "*" else 1 if forced is not None else 0
+        return namespace + 90 - spared - (1 if leading_system else 0)
     section = TOOLS_HEADER + render(functions)
     if formats is not None:
         section += "\n\n" + formats
