@@ -1,7 +1,8 @@
 """How tool definitions are written into the prompt (a TypeScript-like namespace) and what they cost.
 
 The token figures are the live API's, from recorded requests (shared/reference/real-traffic); the rendering
-rules follow the public renderer of the harmony format where the recordings agree with it.
+rules follow the public renderer of the harmony format where the recordings agree with it. Every model,
+harmony ones included, reads the same namespace text.
 """
 
 from __future__ import annotations
@@ -52,8 +53,66 @@ def test_titles_become_comments_before_the_object_and_each_property() -> None:
     )
 
 
-def test_the_harmony_format_writes_titles_as_its_public_renderer_does() -> None:
-    assert "// A\n//\na: number,\n" in tool_prompt.render([ADD_TOOL["function"]], harmony=True)
+def test_harmony_models_read_the_tools_section_in_a_developer_message_of_its_own() -> None:
+    """The section gpt-4o reads in its system message, plus 85 tokens of framing; a leading system message
+    takes it in after a blank line, one token fewer, tokenized with it (gpt-5-nano, recorded by crewAI on
+    2026-02-18: a system text ending in a word costs one token more than one ending in a full stop)."""
+    section = tool_prompt.TOOLS_HEADER + tool_prompt.render([ADD_TOOL["function"]])
+    alone = tool_prompt.count("o200k_base", [ADD_TOOL["function"]], system=None, harmony=True)
+    assert alone == tokens.count("o200k_base", section) + 85
+    for system, merged in (("Help with sums.", 0), ("Help with sums", 1)):
+        joined = tool_prompt.count(
+            "o200k_base", [ADD_TOOL["function"]], system=system, harmony=True, leading_system=True
+        )
+        assert joined == alone - 1 + merged
+
+
+def test_a_gpt_5_mini_request_with_titled_properties_costs_what_the_live_api_counted(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by mirascope on 2025-12-22: gpt-5-mini counted 238 for two tools whose five properties carry
+    pydantic titles, written one `// Title` line each as for gpt-4o (the harmony library's two-line titles
+    would cost five more)."""
+    set_date(state, "2025-12-22")
+
+    def titled(name: str, description: str, fields: dict[str, str], strict: bool) -> dict[str, Any]:
+        properties = {
+            key: {"title": key.replace("_", " ").title(), "type": kind} for key, kind in fields.items()
+        }
+        parameters = {
+            "properties": properties,
+            "required": list(fields),
+            "additionalProperties": False,
+            "type": "object",
+        }
+        function = {"name": name, "description": description, "parameters": parameters, "strict": strict}
+        return {"type": "function", "function": function}
+
+    tools = [
+        titled("get_book_info", "Look up book information by ISBN.", {"isbn": "string"}, False),
+        titled(
+            "__mirascope_formatted_output_tool__",
+            "Use this tool to extract data in BookSummary format for a final response.",
+            {"title": "string", "author": "string", "pages": "integer", "publication_year": "integer"},
+            True,
+        ),
+    ]
+    messages: list[Any] = [
+        {
+            "role": "system",
+            "content": "Always respond to the user's query using the __mirascope_formatted_output_tool__ "
+            "tool for structured output.",
+        },
+        {
+            "role": "user",
+            "content": "Please look up the book with ISBN 0-7653-1178-X and provide detailed info and a "
+            "recommendation score",
+        },
+    ]
+    reply = client.chat.completions.create(
+        model="gpt-5-mini", messages=messages, tools=tools, tool_choice="required"
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 238
 
 
 def test_an_object_without_comments_fits_on_one_line() -> None:
@@ -896,11 +955,9 @@ def test_definitions_that_refer_to_each_other_stay_within_the_budget() -> None:
     assert "any" in text
 
 
-def test_a_forced_call_costs_one_token_fewer_in_the_harmony_format(
-    client: openai.OpenAI, state: MockState
-) -> None:
-    """Recorded by pydantic-ai on 2025-12-19: gpt-5-mini counted 149 for two tools under `required`, one
-    fewer than under `auto`; `allowed_tools` in `required` mode counts the same."""
+def test_tool_choice_costs_nothing_in_the_harmony_format(client: openai.OpenAI, state: MockState) -> None:
+    """Recorded by pydantic-ai on 2025-12-19: gpt-5-mini counted 149 for two tools under `required`;
+    `auto` and `allowed_tools` in `required` mode count the same (recorded requests of each agree)."""
     set_date(state, "2025-12-19")
     tools: list[Any] = [
         _strict(name, description, {field: {"type": "string"}})
@@ -919,4 +976,4 @@ def test_a_forced_call_costs_one_token_fewer_in_the_harmony_format(
             {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": every}},
         )
     ]
-    assert [r.usage.prompt_tokens for r in counts if r.usage is not None] == [149, 150, 149]
+    assert [r.usage.prompt_tokens for r in counts if r.usage is not None] == [149, 149, 149]

@@ -135,7 +135,9 @@ def as_messages(
 
 def tools(
     body: Mapping[str, Any], resolved: catalogue.Resolved
-) -> tuple[list[dict[str, Any]], str | None, str]:
+) -> tuple[list[dict[str, Any]], str | None, str, tuple[str, ...]]:
+    """The request's functions, the forced one (`*`: any), the tool mode ("none", "auto", "forced") and
+    the functions `tool_choice.allowed_tools` lets the model call (empty: all of them)."""
     tools = body.get("tools") or []
     defs: list[dict[str, Any]] = []
     hosted: list[str] = []
@@ -187,14 +189,44 @@ def tools(
                 )
             mode, forced = "forced", name
         elif kind == "allowed_tools":
-            mode = "forced" if choice.get("mode") == "required" and defs else mode
-            forced = "*" if mode == "forced" else None
+            permitted = _allowed_tools(choice, names)
+            if not permitted and choice["tools"]:
+                mode = "none"  # only hosted tools allowed: mockai answers with text
+            elif choice.get("mode") == "required" and defs:
+                mode, forced = "forced", "*"
+            return defs, forced, mode, permitted
         elif kind not in hosted:
             # [UNVERIFIED] wording.
             raise errors.invalid_value("tool_choice", f"Tool choice '{kind}' not found in 'tools' parameter.")
         else:
             mode = "none"  # a forced hosted tool: mockai answers with text
-    return defs, forced, mode
+    return defs, forced, mode, ()
+
+
+def _allowed_tools(choice: Mapping[str, Any], names: list[str]) -> tuple[str, ...]:
+    """`tool_choice: {"type": "allowed_tools", "mode": ..., "tools": [...]}`: every tool stays in the
+    prompt, calls keep to the listed functions (hosted tools may be listed too). Chat's twin is nested
+    under `allowed_tools` and names functions as `{"type": "function", "function": {"name": ...}}`."""
+    if choice.get("mode") not in ("auto", "required"):
+        raise invalid_enum("tool_choice.mode", choice.get("mode"), ("auto", "required"))
+    listed = choice.get("tools")
+    if not isinstance(listed, list):
+        raise errors.missing_parameter("tool_choice.tools")
+    allowed: list[str] = []
+    for i, tool in enumerate(listed):
+        if not isinstance(tool, dict):
+            check_value(f"tool_choice.tools[{i}]", tool, P("object"))
+        if tool.get("type") != "function":
+            continue
+        name = tool.get("name")
+        if name not in names:
+            # [UNVERIFIED] wording, after the named tool choice's.
+            raise errors.invalid_value(
+                f"tool_choice.tools[{i}]",
+                f"Tool choice 'function' with name '{name}' not found in 'tools' parameter.",
+            )
+        allowed.append(name)
+    return tuple(allowed)
 
 
 def _function(tool: dict[str, Any], where: str) -> dict[str, Any]:

@@ -106,6 +106,8 @@ class ResponsesPlan:
     user_spoke_last: bool
     echo: dict[str, Any] = field(default_factory=dict)
     """The request's settings as the response object repeats them."""
+    allowed: tuple[str, ...] = ()
+    """The functions `tool_choice.allowed_tools` lets the model call (empty: all of them)."""
 
     @property
     def encoding(self) -> str:
@@ -159,7 +161,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     items = tuple(response_input.input_items(body.get("input"), ctx))
     if not items and not history and body.get("prompt") is None:
         raise errors.missing_parameter("input")
-    functions, forced, mode = response_input.tools(body, resolved)
+    functions, forced, mode, allowed = response_input.tools(body, resolved)
     text_format = response_input.text_format(body.get("text"), [*history, *items], body.get("instructions"))
     instructions = body.get("instructions")
     # Counted as chat counts them (mockai.models.tool_prompt); `instructions` are the system message.
@@ -203,6 +205,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         functions=functions,
         forced=forced,
         tool_mode=mode,
+        allowed=allowed,
         text_format=text_format,
         reasoning=reasoning_model and effort != "none",
         effort=effort,
@@ -373,8 +376,9 @@ def output(plan: ResponsesPlan, reply: Reply, ctx: Ctx) -> Output:
     d = generator.derive(ctx.digest, "output")
     text, calls, refusal = reply.text, reply.tool_calls or (), reply.refusal
     if not reply.scripted_output:
+        callable_ = [f for f in plan.functions if not plan.allowed or f["name"] in plan.allowed]
         text, calls = default_output(
-            plan.functions, plan.tool_mode, plan.forced, plan.user_spoke_last, plan.text_format, d
+            callable_, plan.tool_mode, plan.forced, plan.user_spoke_last, plan.text_format, d
         )
     items: list[dict[str, Any]] = []
     reasoning = 0

@@ -405,17 +405,20 @@ def count_chat_prompt(encoding: str, messages: Iterable[Mapping[str, Any]], lega
     """Prompt tokens of a chat request's messages, by the OpenAI cookbook's formula.
 
     Every string value of a message counts; list-form content counts its text parts; tool calls
-    count their function names and arguments ([UNVERIFIED]: the cookbook gives no rule for them).
+    count their function names and arguments ([UNVERIFIED]: the cookbook gives no rule for them). A
+    `name` follows the role as `:name` (the cookbook's "+1" is the colon; a name the colon merges with,
+    such as `:user`, costs one token fewer: four recorded autogen requests of gpt-4o); gpt-3.5-turbo-0301
+    writes the name instead of the role.
     """
-    per_message, per_name = (4, -1) if legacy_0301 else (3, 1)
+    per_message = 4 if legacy_0301 else 3
     total = 3  # every reply is primed with <|start|>assistant<|message|>
     for message in messages:
         total += per_message
         for key, value in message.items():
-            if isinstance(value, str):
+            if key == "name" and isinstance(value, str):
+                total += count(encoding, value) - 1 if legacy_0301 else count(encoding, f":{value}")
+            elif isinstance(value, str):
                 total += count(encoding, value)
-                if key == "name":
-                    total += per_name
             elif key == "content" and isinstance(value, list):
                 for part in value:
                     if isinstance(part, Mapping) and isinstance(part.get("text"), str):

@@ -3,8 +3,8 @@
 The API writes function definitions into the prompt as a TypeScript-like namespace (`namespace functions {
 ... }`, one `type name = (_: {...}) => any;` per function, descriptions as `//` comments). The rendering
 and the constants around it were derived from recorded live traffic (shared/reference/real-traffic and
-tests/data) and published measurements: one rule for cl100k and o200k models, another for the harmony
-format (the gpt-5 family and the o-series).
+tests/data) and published measurements. The text is the same for every model; the harmony format (the
+gpt-5 family and the o-series) frames it in a message of its own and writes tool-call history otherwise.
 """
 
 from __future__ import annotations
@@ -27,30 +27,27 @@ refer to each other twice over would otherwise grow exponentially)."""
 
 @dataclass
 class _Style:
-    """How one function's parameters are written: the format, its `$defs`, and the `$ref` budget left."""
+    """What one function's rendering reads and spends: its `$defs`, and the `$ref` budget left."""
 
-    harmony: bool
     defs: Mapping[str, Any] = field(default_factory=dict)
     refs_left: int = MAX_REFS
 
 
-def render(functions: Iterable[Mapping[str, Any]], *, harmony: bool = False) -> str:
-    """The namespace text the definitions become.
+def render(functions: Iterable[Mapping[str, Any]]) -> str:
+    """The namespace text the definitions become, on every model (the harmony format included: its
+    recordings match this text, not the public harmony library's, which writes titles on two lines,
+    descriptions raw and every object on several lines).
 
-    A function without properties is `() => any`; its description is a `//` comment (`_comment`). The
-    `harmony` format writes it as one comment with its raw newlines, titles with an empty `//` line
-    after them, and every object on several lines: its count was fitted on that text.
+    A function without properties is `() => any`; its description is a `//` comment (`_comment`).
     """
     parts = []
     for fn in functions:
         description = fn.get("description")
-        head = ""
-        if isinstance(description, str) and description:
-            head = f"// {description}\n" if harmony else _comment(description, "")
+        head = _comment(description, "") if isinstance(description, str) and description else ""
         params = fn.get("parameters")
         name = fn.get("name")
         if isinstance(params, Mapping) and _properties_of(fn):
-            style = _Style(harmony, _definitions(params))
+            style = _Style(_definitions(params))
             parts.append(f"{head}type {name} = (_: {_type(params, '', 0, style)}) => any;\n")
         else:
             parts.append(f"{head}type {name} = () => any;\n")
@@ -87,8 +84,7 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, style: _Styl
         (key, _resolved(prop, style) if isinstance(prop, Mapping) else {})
         for key, prop in (props if isinstance(props, Mapping) else {}).items()
     ]
-    harmony = style.harmony
-    if not harmony and not any(_commented(prop) for _, prop in fields):
+    if not any(_commented(prop) for _, prop in fields):
         inner = ", ".join(
             f"{key}{_optional(key, required)}: {_field(prop, indent + '    ', depth, style)}"
             for key, prop in fields
@@ -98,17 +94,16 @@ def _properties(schema: Mapping[str, Any], indent: str, depth: int, style: _Styl
     for key, prop in fields:
         title = prop.get("title")
         if isinstance(title, str) and title:
-            out += f"{indent}// {title}\n" + (f"{indent}//\n" if harmony else "")
+            out += f"{indent}// {title}\n"
         description = prop.get("description")
         if isinstance(description, str) and description:
-            out += f"{indent}// {description}\n" if harmony else _comment(description, indent)
+            out += _comment(description, indent)
         examples = prop.get("examples")
         if isinstance(examples, list) and examples:
             out += f"{indent}// Examples:\n"
             out += "".join(f'{indent}// - "{e}"\n' for e in examples if isinstance(e, str))
-        nested = indent + "    " if harmony else indent
-        line = f"{key}{_optional(key, required)}: {_field(prop, nested, depth, style)},"
-        out += f"{indent}{line}{'' if harmony else _default(prop)}\n"
+        line = f"{key}{_optional(key, required)}: {_field(prop, indent, depth, style)},"
+        out += f"{indent}{line}{_default(prop)}\n"
     return out + indent + "}"
 
 
@@ -133,11 +128,11 @@ def _definitions(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
 def _resolved(schema: Mapping[str, Any], style: _Style) -> Mapping[str, Any]:
     """A property's local `$ref` replaced by the definition it names, the property's own keywords kept.
 
-    Outside the harmony format the definition's `title` and `description` then comment the property like
-    its own; the harmony format drops them. [UNVERIFIED] one recorded pydantic model inside another, on
-    gpt-4o and on gpt-5-mini, matches each exactly. A property's own `$ref` and an array's `items` are
-    followed (`{ answer: string, label: string }[]`: two recorded pydantic-ai tool sets); a `$ref`
-    elsewhere, unknown or past the budget stays, and renders as `any`.
+    The definition's `title` and `description` then comment the property like its own. [UNVERIFIED] one
+    recorded pydantic model inside another, on gpt-4o and on gpt-5-mini, matches each exactly. A
+    property's own `$ref` and an array's `items` are followed (`{ answer: string, label: string }[]`: two
+    recorded pydantic-ai tool sets); a `$ref` elsewhere, unknown or past the budget stays, and renders as
+    `any`.
     """
     ref = schema.get("$ref")
     if not isinstance(ref, str) or style.refs_left <= 0:
@@ -149,8 +144,6 @@ def _resolved(schema: Mapping[str, Any], style: _Style) -> Mapping[str, Any]:
         return schema
     style.refs_left -= 1
     own = {k: v for k, v in schema.items() if k != "$ref"}
-    if style.harmony:
-        target = {k: v for k, v in target.items() if k not in ("title", "description", "examples")}
     return {**target, **own}
 
 
@@ -168,9 +161,9 @@ def _field(prop: Mapping[str, Any], indent: str, depth: int, style: _Style) -> s
 
 
 def _type(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> str:
-    """A schema as a TypeScript type, following the public renderer of the harmony format: enums become
-    literal unions, `anyOf` is `any`, a list of types is joined without recursion, nested properties
-    indent by four spaces there and not at all outside it (pamelafox's two measured nested objects with
+    """A schema as a TypeScript type, after the public renderer of the harmony format: enums become
+    literal unions (integer enums too, as pamelafox measured), `anyOf` is `any`, a list of types is joined
+    without recursion; nested properties are not indented (pamelafox's two measured nested objects with
     comments). A top-level `title` is a `// title` comment before the `{` ([UNVERIFIED]: fitted
     on recorded requests, as above)."""
     if depth > MAX_DEPTH:
@@ -190,11 +183,7 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> 
         values = [v for v in enum if isinstance(v, str)]
         return " | ".join(json.dumps(v) for v in values) if values else "string"
     if kind in ("number", "integer"):
-        numbers = (
-            []
-            if style.harmony
-            else [v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        )
+        numbers = [v for v in enum if isinstance(v, (int, float)) and not isinstance(v, bool)]
         return " | ".join(json.dumps(v) for v in numbers) if numbers else "number"
     if kind == "boolean":
         return "boolean"
@@ -208,6 +197,9 @@ def _type(schema: Mapping[str, Any], indent: str, depth: int, style: _Style) -> 
 
 TOOLS_HEADER = "# Tools\n\n## functions\n\n"
 """What precedes the namespace in the system message that carries it."""
+
+HARMONY_FRAMING = 85
+"""The harmony format's developer message around the tools section, beyond the section's own tokens."""
 
 
 def count(
@@ -231,14 +223,13 @@ def count(
     traffic); 1 more with `tool_choice: "none"` (`declined`, measured by hmarr/openai-chat-tokens, issue
     #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
     figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
-    Harmony models (gpt-5 family, o-series): the namespace (and a `json_schema` format's section: five
-    recordings of gpt-5-mini) plus 90 for the developer message that holds them; 1 fewer when
-    `tool_choice` names a function (`forced`), and one fewer per function after the first when it
-    requires a call (`required`, or `allowed_tools` in `required` mode: fourteen recordings of
-    gpt-5-mini with one to four functions; [UNVERIFIED] no mechanism found); 1 fewer when the conversation
-    opens with a system or developer message (`leading_system`: its text becomes that message's
-    `# Instructions`, so one message's framing goes and a heading comes; [UNVERIFIED] fitted on three
-    recordings, a system message further down keeps its own message).
+    Harmony models (gpt-5 family, o-series) read the same section, in a developer message of its own:
+    the section, a `json_schema` format's section tokenized apart (five recordings of gpt-5-mini), and 85
+    tokens of framing (`HARMONY_FRAMING`); `tool_choice` costs nothing there. A conversation that opens
+    with a system or developer message (`leading_system`) gives that message's text as the developer
+    message's instructions: the section follows it after a blank line, tokenized with it, one token fewer
+    (its own message's framing goes). [UNVERIFIED] a function with neither a description nor parameters
+    costs one token fewer there (eight recordings of gpt-5-mini, each with one such function alone).
     """
     if not functions:
         return 0
@@ -247,25 +238,29 @@ def count(
         if response_format is not None and response_format.get("type") == "json_schema"
         else None
     )
-    if harmony:
-        namespace = tokens.count(encoding, render(functions, harmony=True))
-        if formats is not None:
-            namespace += tokens.count(encoding, formats)
-        spared = len(functions) - 1 if forced == "*" else 1 if forced is not None else 0
-        return namespace + 90 - spared - (1 if leading_system else 0)
     section = TOOLS_HEADER + render(functions)
+    if harmony:
+        joined = leading_system and system is not None
+        text = _joined(encoding, system, section) if joined else tokens.count(encoding, section)
+        if formats is not None:
+            text += tokens.count(encoding, formats)
+        bare = sum(1 for fn in functions if not fn.get("description") and not _properties_of(fn))
+        return text + HARMONY_FRAMING - (1 if joined else 0) - bare
     if formats is not None:
         section += "\n\n" + formats
-    if system is None:
-        text = 4 + tokens.count(encoding, section)
-    else:
-        text = tokens.count(encoding, f"{system}\n\n{section}") - tokens.count(encoding, system)
+    text = 4 + tokens.count(encoding, section) if system is None else _joined(encoding, system, section)
     text -= 1
     if declined:
         text += 1
     if forced not in (None, "*"):
         text += (4 if encoding == "cl100k_base" else 7) + tokens.count(encoding, forced)
     return text
+
+
+def _joined(encoding: str, system: str | None, section: str) -> int:
+    """What a section costs appended after a blank line to a message's text: tokenized with it, so the
+    blank line may merge with how the text ends."""
+    return tokens.count(encoding, f"{system}\n\n{section}") - tokens.count(encoding, system or "")
 
 
 def _format_section(response_format: Mapping[str, Any]) -> str:
