@@ -90,6 +90,25 @@ def test_a_function_tool_is_called_then_answered_from_its_output(client: openai.
     assert second.usage.input_tokens > first.usage.input_tokens
 
 
+def test_allowed_tools_keep_calls_to_the_listed_functions(client: openai.OpenAI) -> None:
+    """`tool_choice: {"type": "allowed_tools", "mode": "required", "tools": [...]}` (the Responses API's
+    flat twin of chat's): every tool stays offered, the calls keep to the listed ones."""
+    clock = {"type": "function", "name": "get_time", "parameters": {"type": "object", "properties": {}}}
+    choice = {
+        "type": "allowed_tools",
+        "mode": "required",
+        "tools": [{"type": "function", "name": "get_time"}],
+    }
+    for seed in range(6):
+        reply = client.responses.create(
+            model="gpt-4o",
+            input=f"Anything, {seed}",
+            tools=[WEATHER, clock],  # type: ignore[list-item]
+            tool_choice=choice,  # type: ignore[arg-type]
+        )
+        assert [(o.type, getattr(o, "name", None)) for o in reply.output] == [("function_call", "get_time")]
+
+
 def test_an_unknown_previous_response_id_gets_previous_response_not_found(http: httpx.Client) -> None:
     body = {"model": "gpt-4o", "input": "hi", "previous_response_id": "resp_nope"}
     response = http.post("/v1/responses", json=body)
@@ -303,6 +322,28 @@ def test_over_the_context_window_is_refused_and_truncation_auto_drops_the_oldest
         ({"input": "x", "text": {"format": {"type": "json_schema", "schema": {}}}}, "text.format.name", None),
         ({"input": "x", "include": ["everything"]}, "include[0]", None),
         ({"input": "x", "truncation": "sometimes"}, "truncation", None),
+        (
+            {
+                "input": "x",
+                "tools": [WEATHER],
+                "tool_choice": {"type": "allowed_tools", "mode": "any", "tools": []},
+            },
+            "tool_choice.mode",
+            "Invalid value: 'any'. Supported values are: 'auto' and 'required'.",
+        ),
+        (
+            {
+                "input": "x",
+                "tools": [WEATHER],
+                "tool_choice": {
+                    "type": "allowed_tools",
+                    "mode": "auto",
+                    "tools": [{"type": "function", "name": "nope"}],
+                },
+            },
+            "tool_choice.tools[0]",
+            "Tool choice 'function' with name 'nope' not found in 'tools' parameter.",
+        ),
     ],
 )
 def test_malformed_requests_get_a_400_naming_the_param(
