@@ -45,7 +45,7 @@ TOKEN_FLOORS = {
     "chat-text-reasoning": 100,
     "chat-tools": 97,
     "chat-tool-history": 0,
-    "chat-json-schema": 100,
+    "chat-json-schema": 60,
     "chat-image-data": 100,
     "completions": 100,
     "embeddings": 100,
@@ -58,7 +58,7 @@ SHAPE_FLOORS = {
     "chat-text-reasoning": 100,
     "chat-image-data": 100,
 }
-OVERALL_TOKEN_FLOOR = 99
+OVERALL_TOKEN_FLOOR = 97
 """prompt_tokens over every case whose count is knowable offline (all but `ungated-media`)."""
 
 EXTRA = Path(__file__).parent / "data" / "real-traffic-extra.jsonl"
@@ -69,7 +69,7 @@ Their `response` is not kept (""), so only prompt_tokens is compared. The tools 
 mockai/models/tool_prompt.py were derived from this set, cases.jsonl and the counts pamelafox measured
 (tests/test_tool_prompt.py) together."""
 
-EXTRA_TOKEN_FLOORS = {"chat-json-schema": 28, "chat-text": 100, "chat-text-reasoning": 100, "chat-tools": 92}
+EXTRA_TOKEN_FLOORS = {"chat-json-schema": 85, "chat-text": 100, "chat-text-reasoning": 100, "chat-tools": 92}
 
 
 @dataclass

@@ -63,6 +63,24 @@ def test_usage_counts_input_by_chats_rules_and_output_by_the_texts_tokens(client
     assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
 
 
+def test_a_json_schema_text_format_counts_as_chats_response_format(client: openai.OpenAI) -> None:
+    """`text.format` of type json_schema enters the input as chat's `response_format` does."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    response = client.responses.create(
+        model="gpt-4o",
+        instructions="Be brief.",
+        input="Name a city",
+        text={"format": {"type": "json_schema", "name": "place", "schema": schema}},
+    )
+    chat = client.chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "Name a city"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "place", "schema": schema}},
+    )
+    assert response.usage is not None and chat.usage is not None
+    assert response.usage.input_tokens == chat.usage.prompt_tokens
+
+
 def test_input_tokens_endpoint_gives_the_same_count_as_create(client: openai.OpenAI) -> None:
     created = client.responses.create(model="gpt-4o", input="Count me", tools=[WEATHER])  # type: ignore[list-item]
     counted = client.responses.input_tokens.count(model="gpt-4o", input="Count me", tools=[WEATHER])  # type: ignore[list-item]

@@ -650,7 +650,7 @@ def test_a_json_schema_beside_tools_is_written_without_additional_properties_and
     client: openai.OpenAI, state: MockState
 ) -> None:
     """Recorded by pydantic-ai on 2026-01-30: gpt-4o counted 79 with the schema beside the tool (37 more
-    than the tool alone); the same schema without tools costs its full compact JSON."""
+    than the tool alone): a `# Response Formats` section after the tools."""
     set_date(state, "2026-01-30")
     both = client.chat.completions.create(
         model="gpt-4o",
@@ -660,6 +660,47 @@ def test_a_json_schema_beside_tools_is_written_without_additional_properties_and
         response_format=CITY_FORMAT,
     )
     assert both.usage is not None and both.usage.prompt_tokens == 79
+
+
+def test_a_json_schema_alone_is_the_same_section_joined_to_the_system_message(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by dd-trace-py on 2025-10-10: gpt-4o-2024-08-06 counted 127 for a pydantic schema with
+    `$defs` and a system message: the section joins that message's text, 4 tokens of framing besides."""
+    set_date(state, "2025-10-10")
+    step = {
+        "properties": {
+            "explanation": {"title": "Explanation", "type": "string"},
+            "output": {"title": "Output", "type": "string"},
+        },
+        "required": ["explanation", "output"],
+        "title": "Step",
+        "type": "object",
+        "additionalProperties": False,
+    }
+    schema = {
+        "$defs": {"Step": step},
+        "properties": {
+            "steps": {"items": {"$ref": "#/$defs/Step"}, "title": "Steps", "type": "array"},
+            "final_answer": {"title": "Final Answer", "type": "string"},
+        },
+        "required": ["steps", "final_answer"],
+        "title": "MathResponse",
+        "type": "object",
+        "additionalProperties": False,
+    }
+    reply = client.chat.completions.create(
+        model="gpt-4o-2024-08-06",
+        messages=[
+            {"role": "system", "content": "You are a helpful math tutor."},
+            {"role": "user", "content": "solve 8x + 31 = 2"},
+        ],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"schema": schema, "name": "MathResponse", "strict": True},
+        },
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 127
 
 
 def test_tools_join_the_system_message(client: openai.OpenAI, state: MockState) -> None:

@@ -163,7 +163,8 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     prompt += tool_prompt.response_format_count(
         model.encoding,
         response_format,
-        system=system["role"] if system else None,
+        system=None if system is None else content_text(system.get("content")),
+        harmony=model.harmony,
         beside_tools=bool(functions),
     )
     fn_tokens = tool_prompt.count(

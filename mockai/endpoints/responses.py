@@ -164,15 +164,24 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     functions, forced, mode, allowed = response_input.tools(body, resolved)
     text_format = response_input.text_format(body.get("text"), [*history, *items], body.get("instructions"))
     instructions = body.get("instructions")
+    system = instructions if isinstance(instructions, str) and instructions else None
     # Counted as chat counts them (mockai.models.tool_prompt); `instructions` are the system message.
+    # [UNVERIFIED] no recorded Responses request: chat's rules, the format section included.
     fn_tokens = tool_prompt.count(
         resolved.model.encoding,
         functions,
-        system=instructions if isinstance(instructions, str) and instructions else None,
+        system=system,
         harmony=resolved.model.harmony,
         forced=forced,
         declined=mode == "none",
-        leading_system=isinstance(instructions, str) and bool(instructions),
+        leading_system=system is not None,
+        response_format=text_format,
+    ) + tool_prompt.response_format_count(
+        resolved.model.encoding,
+        text_format,
+        system=system,
+        harmony=resolved.model.harmony,
+        beside_tools=bool(functions),
     )
     max_out = body.get("max_output_tokens")
     if max_out is not None and resolved.model.max_output and max_out > resolved.model.max_output:

@@ -264,16 +264,19 @@ def _joined(encoding: str, system: str | None, section: str) -> int:
 
 
 def _format_section(response_format: Mapping[str, Any]) -> str:
-    """A `json_schema` response format as the system message writes it beside tools: its name, its
-    description as a comment, and its schema as compact JSON without `additionalProperties` and
-    `required` ([UNVERIFIED]: the text that matches both recorded requests with tools and a schema;
-    without tools the full schema counts, `response_format_count`)."""
+    """A `json_schema` response format as the system message writes it, beside tools or alone: its name,
+    its description as a comment, and its schema as compact JSON without `additionalProperties`,
+    `required` and `default` ([UNVERIFIED]: the text that matches the recorded requests with tools and a
+    schema, and eight of the eleven without tools).
+    """
     spec = response_format.get("json_schema")
     spec = spec if isinstance(spec, Mapping) else {}
     description = spec.get("description")
     comment = f"// {description}\n" if isinstance(description, str) and description else ""
     schema = spec.get("schema")
-    lean = _without(schema if isinstance(schema, Mapping) else {}, ("additionalProperties", "required"), 0)
+    lean = _without(
+        schema if isinstance(schema, Mapping) else {}, ("additionalProperties", "required", "default"), 0
+    )
     return f"# Response Formats\n\n## {spec.get('name') or ''}\n\n{comment}" + json.dumps(
         lean, separators=(",", ":")
     )
@@ -432,25 +435,28 @@ def _compact(arguments: str) -> str:
 
 
 def response_format_count(
-    encoding: str, response_format: Mapping[str, Any], *, system: str | None, beside_tools: bool = False
+    encoding: str,
+    response_format: Mapping[str, Any],
+    *,
+    system: str | None,
+    harmony: bool = False,
+    beside_tools: bool = False,
 ) -> int:
-    """Tokens a `json_schema` response format adds (0 for the others), derived from recorded traffic;
-    0 too when it is `beside_tools`, where `count` writes it with them.
+    """Tokens a `json_schema` response format adds (0 for the others); 0 too when it is `beside_tools`,
+    where `count` writes it with them.
 
-    The schema enters as compact JSON without its `title` keywords, after its name and 15 tokens of
-    framing; 4 fewer when a system or developer message takes it in. [UNVERIFIED] the format's own
-    `description` is not counted: no recording carries one.
+    Alone it is the same `# Response Formats` section (`_format_section`): appended after a blank line to
+    the first system or developer message's text (`system`) and tokenized with it, or a system message of
+    its own (4 tokens more; not in the harmony format: one recording of gpt-5-mini), and 4 tokens of
+    framing. Fitted on eleven recordings of gpt-4o and gpt-4o-mini: eight match; two schemas with a short
+    top-level description and the one with a `$ref` come out one token over.
     """
     if response_format.get("type") != "json_schema" or beside_tools:
         return 0
-    spec = response_format.get("json_schema")
-    spec = spec if isinstance(spec, Mapping) else {}
-    schema = spec.get("schema")
-    text = json.dumps(
-        _without(schema if isinstance(schema, Mapping) else {}, ("title",), 0), separators=(",", ":")
-    )
-    name = str(spec.get("name") or "")
-    return tokens.count(encoding, text) + tokens.count(encoding, name) + 15 - (4 if system else 0)
+    section = _format_section(response_format)
+    if system is not None:
+        return _joined(encoding, system, section) + 4
+    return tokens.count(encoding, section) + (4 if harmony else 8)
 
 
 def _without(schema: Any, keywords: tuple[str, ...], depth: int) -> Any:
