@@ -996,6 +996,32 @@ def test_definitions_that_refer_to_each_other_stay_within_the_budget() -> None:
     assert "any" in text
 
 
+def test_the_o_series_writes_tools_as_gpt_4o_does(client: openai.OpenAI, state: MockState) -> None:
+    """Recorded by a pydantic-ai fork on 2026-09-19: o3-mini counted 65, its tools section (43 tokens) in
+    a system message of its own (4), not in the gpt-5 family's developer message (85 of framing)."""
+    set_date(state, "2026-09-19")
+    choices = [
+        ("refund", "The customer wants their money back."),
+        ("replace", "The customer wants a working unit instead."),
+        ("escalate", "Nobody on this tier can resolve it."),
+    ]
+    response = {
+        "anyOf": [{"const": value, "description": text} for value, text in choices],
+        "description": "What the customer is asking for.",
+        "type": "string",
+    }
+    tool = _strict("final_result", "The final response which ends this conversation", {"response": response})
+    reply = client.chat.completions.create(
+        model="o3-mini",
+        messages=[
+            {"role": "user", "content": "The blender arrived smashed. Please send me a replacement unit."}
+        ],
+        tools=[tool],
+        tool_choice="required",
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 65
+
+
 def test_tool_choice_costs_nothing_in_the_harmony_format(client: openai.OpenAI, state: MockState) -> None:
     """Recorded by pydantic-ai on 2025-12-19: gpt-5-mini counted 149 for two tools under `required`;
     `auto` and `allowed_tools` in `required` mode count the same (recorded requests of each agree)."""

@@ -176,6 +176,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         declined=mode == "none",
         leading_system=system is not None,
         response_format=text_format,
+        o_series="o_series" in resolved.model.traits,
     ) + tool_prompt.response_format_count(
         resolved.model.encoding,
         text_format,
