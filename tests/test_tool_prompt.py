@@ -175,13 +175,13 @@ def test_nested_objects_arrays_unions_and_enums_render_as_typescript() -> None:
 
 
 def test_a_multi_line_description_is_one_comment_per_line_without_its_indentation() -> None:
-    """A docstring's lines each get `//`, stripped of the spaces around them; its blank lines stay blank and
-    the blank tail of the docstring goes (three recorded pydantic-ai MCP tool sets agree)."""
+    """A docstring's lines each get `//`, stripped of the spaces around them, a blank one a bare `//`; the
+    blank tail of the docstring goes (three recorded pydantic-ai MCP tool sets agree)."""
     function = {"name": "add", "description": "Adds a and b. \n\n    Args:\n        a: first\n    "}
     assert tool_prompt.render([function]) == (
         "namespace functions {\n\n"
         "// Adds a and b.\n"
-        "\n"
+        "//\n"
         "// Args:\n"
         "// a: first\n"
         "type add = () => any;\n\n"
@@ -403,6 +403,71 @@ async def test_the_function_name_is_written_with_the_call_and_with_its_result(
     reply = await aclient.chat.completions.create(model="gpt-4o", messages=DURABLE_MESSAGES, tools=[tool])
     assert reply.usage is not None and reply.usage.prompt_tokens == 127
     assert await _streamed_prompt_tokens(aclient, DURABLE_MESSAGES, [tool]) == [127]
+
+
+def test_a_docstring_costs_what_the_live_api_counted_on_gpt_3_5_turbo(
+    client: openai.OpenAI, state: MockState
+) -> None:
+    """Recorded by dd-trace-py on 2025-08-12: gpt-3.5-turbo-0125 counted 85 for langchain's docstring tool;
+    its blank line is a bare `//` (a blank line would cost one token more on cl100k)."""
+    set_date(state, "2025-08-12")
+    description = (
+        "add(a: int, b: int) -> int - Adds a and b.\n\n        Args:\n            a: first int\n"
+        "            b: second int"
+    )
+    parameters = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    }
+    tool = {
+        "type": "function",
+        "function": {"name": "add", "description": description, "parameters": parameters},
+    }
+    reply = client.chat.completions.create(
+        model="gpt-3.5-turbo-0125",
+        messages=[{"role": "user", "content": "What is the sum of 1 and 2?"}],
+        tools=[tool],
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 85
+
+
+def test_an_assistant_name_is_written_with_its_call(client: openai.OpenAI, state: MockState) -> None:
+    """Recorded by dd-trace-py on 2025-08-15: gpt-4o-mini counted 123 with a call from an assistant named
+    `not_your_average_bostonian`: `assistant:not_your_average_bostonian to=functions.add` (7 tokens)."""
+    set_date(state, "2025-08-15")
+    parameters = {
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+        "type": "object",
+    }
+    tool = {
+        "type": "function",
+        "function": {"name": "add", "description": "Adds two numbers together", "parameters": parameters},
+    }
+    call = {
+        "type": "function",
+        "id": "call_AMIJLbrlmV1VEtIa4G0nE0Io",
+        "function": {"name": "add", "arguments": '{"a": 2, "b": 2}'},
+    }
+    messages: list[Any] = [
+        {
+            "role": "system",
+            "content": "You are a helpful assistant who talks with a Boston accent but is also very nice. "
+            "Please use the provided tool to answer the user's question.",
+        },
+        {"role": "user", "content": "What is 2 + 2?"},
+        {"role": "assistant", "content": None, "name": "not_your_average_bostonian", "tool_calls": [call]},
+        {
+            "role": "tool",
+            "tool_call_id": call["id"],
+            "content": "Error: BdbQuit()\n Please fix your mistakes.",
+        },
+    ]
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini", messages=messages, tools=[tool], temperature=0.5
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 123
 
 
 def test_call_arguments_cost_what_their_compact_json_costs() -> None:
