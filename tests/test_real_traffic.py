@@ -69,7 +69,7 @@ Their `response` is not kept (""), so only prompt_tokens is compared. The tools 
 mockai/models/tool_prompt.py were derived from this set, cases.jsonl and the counts pamelafox measured
 (tests/test_tool_prompt.py) together."""
 
-EXTRA_TOKEN_FLOORS = {"chat-json-schema": 85, "chat-text": 100, "chat-text-reasoning": 100, "chat-tools": 92}
+EXTRA_TOKEN_FLOORS = {"chat-json-schema": 90, "chat-text": 100, "chat-text-reasoning": 100, "chat-tools": 93}
 
 
 @dataclass
