@@ -223,7 +223,7 @@ def count(
     traffic); 1 more with `tool_choice: "none"` (`declined`, measured by hmarr/openai-chat-tokens, issue
     #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
     figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
-    Harmony models (gpt-5 family, o-series) read the same section, in a developer message of its own:
+    The gpt-5 family (harmony) reads the same section in a developer message of its own:
     the section, a `json_schema` format's section tokenized apart (five recordings of gpt-5-mini), and 85
     tokens of framing (`HARMONY_FRAMING`); `tool_choice` costs nothing there. A conversation that opens
     with a system or developer message (`leading_system`) gives that message's text as the developer
