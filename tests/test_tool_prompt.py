@@ -886,9 +886,41 @@ def test_measured_tool_counts_on_a_cl100k_model(function: dict[str, Any], choice
     assert total == expected
 
 
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (
+            _tool(
+                "search_sources",
+                SEARCH,
+                {
+                    "search_query": {
+                        "type": "string",
+                        "description": "Query string to retrieve documents from azure search eg: "
+                        "'Health care plan'",
+                    }
+                },
+                ["search_query"],
+            ),
+            75,
+        ),
+        (_tool("data_demonstration", DEMO, {"integer_enum": {"type": "integer", "enum": [-1, 1]}}, []), 64),
+        (_tool("search_sources", SEARCH, None, []), 51),
+    ],
+)
+def test_a_named_tool_choice_costs_the_name_and_seven_tokens(function: dict[str, Any], expected: int) -> None:
+    """pamelafox's three measurements of a `tool_choice` naming the function (a cl100k model, 2024): its
+    name and 7 more, as on gpt-4o; the 2023 snapshots take 4 (`functions_era`, below)."""
+    system = {"role": "system", "content": "You are a bot."}
+    total = tokens.count_chat_prompt("cl100k_base", [system]) + tool_prompt.count(
+        "cl100k_base", [function], system=system["content"], harmony=False, forced=function["name"]
+    )
+    assert total == expected
+
+
 def test_a_named_tool_choice_costs_the_name_and_four_tokens(client: openai.OpenAI, state: MockState) -> None:
-    """Recorded by dd-trace-py on 2024-07-08 (langchain's structured output): gpt-4 counted 95 with
-    `tool_choice` naming the `Joke` function."""
+    """Recorded by dd-trace-py on 2024-07-08 (langchain's structured output): gpt-4 (gpt-4-0613, a 2023
+    snapshot) counted 95 with `tool_choice` naming the `Joke` function: 4 tokens besides the name."""
     set_date(state, "2024-07-08")
     joke = {
         "type": "function",

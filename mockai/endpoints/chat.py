@@ -177,6 +177,7 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
         leading_system=bool(messages) and system is messages[0],
         response_format=response_format,
         o_series="o_series" in model.traits,
+        functions_era="functions_era" in model.traits,
     )
     _check_context(resolved.model.context, prompt, fn_tokens, max_tokens)
     call = Call(

@@ -212,6 +212,7 @@ def count(
     leading_system: bool = False,
     response_format: Mapping[str, Any] | None = None,
     o_series: bool = False,
+    functions_era: bool = False,
 ) -> int:
     """Tokens the definitions add to a prompt (0 without any).
 
@@ -221,8 +222,10 @@ def count(
     depends on how the message ends. A `json_schema` response format then follows as a `# Response
     Formats` section (`_format_section`). One token fewer than that text on every model (fitted on recorded
     traffic); 1 more with `tool_choice: "none"` (`declined`, measured by hmarr/openai-chat-tokens, issue
-    #9); when `tool_choice` names a function (`forced`), its name and 4 more on cl100k models (hmarr's
-    figure; one recording of gpt-4) or 7 more on o200k models (eleven recordings of gpt-4o).
+    #9); when `tool_choice` names a function (`forced`), its name and 7 more (thirteen recordings of gpt-4o
+    and gpt-4o-mini, one of gpt-3.5-turbo-0125, pamelafox's three measurements), 4 more on the 2023
+    snapshots (`functions_era`: hmarr's figure for gpt-3.5-turbo-0613 and gpt-4-0613; one recording of
+    gpt-4).
     The gpt-5 family (harmony) reads the same section in a developer message of its own:
     the section, a `json_schema` format's section tokenized apart (five recordings of gpt-5-mini), and 85
     tokens of framing (`HARMONY_FRAMING`); `tool_choice` costs nothing there. A conversation that opens
@@ -255,7 +258,7 @@ def count(
     if declined:
         text += 1
     if forced not in (None, "*"):
-        text += (4 if encoding == "cl100k_base" else 7) + tokens.count(encoding, forced)
+        text += (4 if functions_era else 7) + tokens.count(encoding, forced)
     return text
 
 
