@@ -160,17 +160,18 @@ def prepare(body: dict[str, Any], ctx: Ctx, api_key: str | None, headers: Mappin
     system = next(
         (m for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")), None
     )
+    system_text = None if system is None else content_text(system.get("content"))
     prompt += tool_prompt.response_format_count(
         model.encoding,
         response_format,
-        system=None if system is None else content_text(system.get("content")),
+        system=system_text,
         harmony=model.harmony,
         beside_tools=bool(functions),
     )
     fn_tokens = tool_prompt.count(
         model.encoding,
         functions,
-        system=None if system is None else content_text(system.get("content")),
+        system=system_text,
         harmony=model.harmony,
         forced=forced,
         declined=mode == "none",
@@ -505,9 +506,15 @@ def _choice(plan: ChatPlan, reply: Reply, ctx: Ctx, index: int) -> Choice:
 
 def _default_output(plan: ChatPlan, d: bytes) -> tuple[str | None, tuple[ToolCall, ...], ToolCall | None]:
     last_role = plan.messages[-1].get("role") if plan.messages else None
-    callable_ = [f for f in plan.functions if not plan.allowed or f["name"] in plan.allowed]
     text, calls = default_output(
-        callable_, plan.tool_mode, plan.forced, last_role == "user", plan.response_format, d, plan.custom
+        plan.functions,
+        plan.tool_mode,
+        plan.forced,
+        last_role == "user",
+        plan.response_format,
+        d,
+        plan.custom,
+        plan.allowed,
     )
     return text, calls, None
 
@@ -520,9 +527,12 @@ def default_output(
     response_format: Mapping[str, Any],
     d: bytes,
     custom: frozenset[str] = frozenset(),
+    allowed: tuple[str, ...] = (),
 ) -> tuple[str | None, tuple[ToolCall, ...]]:
     """No script: call a tool when one is forced, or offered and the user just spoke; else write text
-    (JSON valid against the schema when one is asked for). Chat and Responses share it."""
+    (JSON valid against the schema when one is asked for). Calls keep to the `allowed` functions
+    (`tool_choice.allowed_tools`; empty: all of them). Chat and Responses share it."""
+    functions = [f for f in functions if not allowed or f["name"] in allowed]
     if functions and (tool_mode == "forced" or (tool_mode == "auto" and user_spoke_last)):
         if forced not in (None, "*"):
             fn = next(f for f in functions if f["name"] == forced)

@@ -386,9 +386,14 @@ def output(plan: ResponsesPlan, reply: Reply, ctx: Ctx) -> Output:
     d = generator.derive(ctx.digest, "output")
     text, calls, refusal = reply.text, reply.tool_calls or (), reply.refusal
     if not reply.scripted_output:
-        callable_ = [f for f in plan.functions if not plan.allowed or f["name"] in plan.allowed]
         text, calls = default_output(
-            callable_, plan.tool_mode, plan.forced, plan.user_spoke_last, plan.text_format, d
+            plan.functions,
+            plan.tool_mode,
+            plan.forced,
+            plan.user_spoke_last,
+            plan.text_format,
+            d,
+            allowed=plan.allowed,
         )
     items: list[dict[str, Any]] = []
     reasoning = 0

@@ -400,7 +400,7 @@ def _own_text(encoding: str, message: Mapping[str, Any]) -> int:
     """An assistant's text beside its calls (a message of its own), and its `name`, written after the role
     of the call as of any message (`assistant:NAME to=...`: one recorded dd-trace-py request, 7 tokens)."""
     text, name = message.get("content"), message.get("name")
-    named = tokens.count(encoding, f":{name}") if isinstance(name, str) and name else 0
+    named = tokens.count_name(encoding, name) if isinstance(name, str) and name else 0
     return named + (
         tokens.count_chat_prompt(encoding, [{"role": "assistant", "content": text}]) - 3 if text else 0
     )
