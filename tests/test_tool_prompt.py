@@ -432,6 +432,20 @@ def test_a_docstring_costs_what_the_live_api_counted_on_gpt_3_5_turbo(
     assert reply.usage is not None and reply.usage.prompt_tokens == 85
 
 
+def test_a_message_name_costs_its_tokens_after_a_colon(client: openai.OpenAI, state: MockState) -> None:
+    """Recorded by openinference (autogen) on 2026-02-25: gpt-4o-2024-08-06 counted 28 for a user message
+    named `user`: `:user` is one token, where the cookbook's name + 1 says two."""
+    set_date(state, "2026-02-25")
+    reply = client.chat.completions.create(
+        model="gpt-4o-2024-08-06",
+        messages=[
+            {"role": "system", "content": "You are a helpful AI assistant."},
+            {"role": "user", "name": "user", "content": "Write a short poem about the fall season."},
+        ],
+    )
+    assert reply.usage is not None and reply.usage.prompt_tokens == 28
+
+
 def test_an_assistant_name_is_written_with_its_call(client: openai.OpenAI, state: MockState) -> None:
     """Recorded by dd-trace-py on 2025-08-15: gpt-4o-mini counted 123 with a call from an assistant named
     `not_your_average_bostonian`: `assistant:not_your_average_bostonian to=functions.add` (7 tokens)."""
